@@ -1,0 +1,148 @@
+// CrApi over @alicloud/openapi-client's generic callApi (the generated @alicloud/cr20181201 is
+// not in our registry). Each call: per-attempt timeouts inside the invocation's deadline,
+// bounded retries, IsSuccess checked on 200s, and the response validated before use.
+import openapi, { Config, OpenApiRequest, Params } from '@alicloud/openapi-client';
+import { RuntimeOptions } from '@alicloud/tea-util';
+import { ProviderError } from '../errors.ts';
+import { registerSecret } from '../log/logger.ts';
+import type { Deadline } from '../resilience/deadline.ts';
+import { withRetry } from '../resilience/retry.ts';
+import { classifyApiCode, classifyCallError, type CallContext } from './api-errors.ts';
+import type { CrApi, GetAuthorizationTokenResponseBody, ListInstanceEndpointResponseBody, ListInstanceResponseBody, PersonalAuthorizationTokenBody } from './cr-api.ts';
+import type { ApiEndpoint } from './endpoints.ts';
+import { PROGRAM_NAME, VERSION } from '../version.ts';
+import type { CloudCredential } from '../identity/credentials.ts';
+
+const OpenApiClient = openapi.default;
+/** One attempt may not take longer than this; retries and the deadline handle the rest. */
+const ATTEMPT_TIMEOUT_MS = 10_000;
+const USER_AGENT = `${PROGRAM_NAME}/${VERSION}`;
+
+export interface CrOpenApiOptions {
+  region: string;
+  endpoint: ApiEndpoint;
+  credential: CloudCredential['credential'];
+  identity: string;
+  deadline: Deadline;
+  onCall?: (action: string, ms: number, outcome: string) => void;
+  onRetry?: (message: string) => void;
+}
+
+type RpcAction = 'GetAuthorizationToken' | 'ListInstance' | 'ListInstanceEndpoint';
+
+export class CrOpenApiClient implements CrApi {
+  private readonly options: CrOpenApiOptions;
+  private readonly client: InstanceType<typeof OpenApiClient>;
+
+  constructor(options: CrOpenApiOptions) {
+    this.options = options;
+    this.client = new OpenApiClient(
+      new Config({
+        credential: options.credential,
+        endpoint: options.endpoint.host,
+        protocol: options.endpoint.protocol,
+        regionId: options.region,
+        userAgent: USER_AGENT,
+      }),
+    );
+  }
+
+  async getAuthorizationToken(request: { instanceId: string }): Promise<GetAuthorizationTokenResponseBody> {
+    const body = await this.rpc('GetAuthorizationToken', { InstanceId: request.instanceId }, `instance ${request.instanceId}`);
+    const { AuthorizationToken, TempUsername, ExpireTime } = body;
+    if (typeof AuthorizationToken !== 'string' || !AuthorizationToken || typeof TempUsername !== 'string' || !Number.isFinite(Number(ExpireTime))) {
+      throw this.malformed('GetAuthorizationToken');
+    }
+    registerSecret(AuthorizationToken);
+    return { authorizationToken: AuthorizationToken, tempUsername: TempUsername, expireTime: Number(ExpireTime) };
+  }
+
+  async listInstance(request: { pageNo: number; pageSize: number }): Promise<ListInstanceResponseBody> {
+    const body = await this.rpc('ListInstance', { PageNo: String(request.pageNo), PageSize: String(request.pageSize) });
+    const instances = Array.isArray(body.Instances) ? body.Instances : [];
+    return {
+      totalCount: Number(body.TotalCount) || 0,
+      instances: instances.flatMap((i: Record<string, unknown>) =>
+        typeof i.InstanceId === 'string' && typeof i.InstanceName === 'string'
+          ? [{ instanceId: i.InstanceId, instanceName: i.InstanceName, instanceStatus: typeof i.InstanceStatus === 'string' ? i.InstanceStatus : undefined }]
+          : [],
+      ),
+    };
+  }
+
+  async listInstanceEndpoint(request: { instanceId: string; moduleName: 'Registry' }): Promise<ListInstanceEndpointResponseBody> {
+    const body = await this.rpc('ListInstanceEndpoint', { InstanceId: request.instanceId, ModuleName: request.moduleName }, `instance ${request.instanceId}`);
+    const endpoints = Array.isArray(body.Endpoints) ? body.Endpoints : [];
+    return {
+      endpoints: endpoints.map((e: Record<string, unknown>) => ({
+        endpointType: typeof e.EndpointType === 'string' ? e.EndpointType : undefined,
+        domains: (Array.isArray(e.Domains) ? e.Domains : []).flatMap((d: Record<string, unknown>) =>
+          typeof d.Domain === 'string' ? [{ domain: d.Domain, type: typeof d.Type === 'string' ? d.Type : undefined }] : [],
+        ),
+      })),
+    };
+  }
+
+  async getPersonalAuthorizationToken(): Promise<PersonalAuthorizationTokenBody> {
+    const ctx = this.context('GetAuthorizationToken', 'cr:GetAuthorizationToken');
+    // The generated cr20160607 client says bodyType "none", with which callApi drops the body.
+    const params = new Params({ action: 'GetAuthorizationToken', version: '2016-06-07', protocol: 'HTTPS', pathname: '/tokens', method: 'GET', authType: 'AK', style: 'ROA', reqBodyType: 'json', bodyType: 'json' });
+    const body = await this.call(params, new OpenApiRequest({}), ctx);
+    const data = (body.data ?? {}) as Record<string, unknown>;
+    const { authorizationToken, tempUserName, expireDate } = data;
+    if (typeof authorizationToken !== 'string' || !authorizationToken || typeof tempUserName !== 'string' || !Number.isFinite(Number(expireDate))) {
+      throw this.malformed('GetAuthorizationToken (2016-06-07)');
+    }
+    registerSecret(authorizationToken);
+    return { authorizationToken, tempUserName, expireDate: Number(expireDate) };
+  }
+
+  private async rpc(action: RpcAction, query: Record<string, string>, subject?: string): Promise<Record<string, any>> {
+    const ctx = this.context(action, `cr:${action}`, subject);
+    const params = new Params({ action, version: '2018-12-01', protocol: 'HTTPS', pathname: '/', method: 'POST', authType: 'AK', style: 'RPC', reqBodyType: 'formData', bodyType: 'json' });
+    const body = await this.call(params, new OpenApiRequest({ query }), ctx);
+    return body;
+  }
+
+  private async call(params: Params, request: OpenApiRequest, ctx: CallContext): Promise<Record<string, any>> {
+    return withRetry(
+      async () => {
+        const timeout = this.options.deadline.attemptTimeoutMs(ATTEMPT_TIMEOUT_MS);
+        // connectTimeout doubles as a socket idle timeout in httpx: keep it >= readTimeout.
+        const runtime = new RuntimeOptions({ readTimeout: timeout, connectTimeout: timeout });
+        const started = Date.now();
+        let body: Record<string, any>;
+        try {
+          const response = await this.client.callApi(params, request, runtime);
+          body = (response?.body ?? {}) as Record<string, any>;
+        } catch (error) {
+          const classified = classifyCallError(error, ctx);
+          this.options.onCall?.(ctx.action, Date.now() - started, classified.errorClass);
+          throw classified;
+        }
+        if (body.IsSuccess === false) {
+          const classified = classifyApiCode(stringOrUndefined(body.Code), stringOrUndefined(body.Message), 200, ctx);
+          this.options.onCall?.(ctx.action, Date.now() - started, classified.errorClass);
+          throw classified;
+        }
+        this.options.onCall?.(ctx.action, Date.now() - started, 'ok');
+        return body;
+      },
+      { deadline: this.options.deadline, onRetry: (error) => this.options.onRetry?.(`${(error as Error).message}; retrying`) },
+    );
+  }
+
+  private context(action: string, ramAction: string, subject?: string): CallContext {
+    const ctx: CallContext = { action, ramAction, region: this.options.region, endpointUrl: this.options.endpoint.url, identity: this.options.identity };
+    if (subject !== undefined) ctx.subject = subject;
+    return ctx;
+  }
+
+  private malformed(action: string): ProviderError {
+    return new ProviderError('api', `${action} at ${this.options.endpoint.url} returned a response without the expected fields`, { retryable: true });
+  }
+}
+
+function stringOrUndefined(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}

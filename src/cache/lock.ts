@@ -1,0 +1,31 @@
+// Cross-process lock for single-flight refreshes. proper-lockfile takes the lock with an atomic
+// mkdir and keeps its mtime fresh while held; a lock whose holder died goes stale after
+// STALE_MS and the next caller takes it over, so a killed process blocks others only briefly.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import lockfile from 'proper-lockfile';
+
+export const STALE_MS = 5000;
+const UPDATE_MS = 1000;
+
+export type ReleaseLock = () => Promise<void>;
+
+/** Takes the lock if it is free (or stale); returns undefined when someone else holds it. */
+export async function tryLock(path: string, onCompromised: (reason: string) => void): Promise<ReleaseLock | undefined> {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  try {
+    const release = await lockfile.lock(path, {
+      realpath: false,
+      stale: STALE_MS,
+      update: UPDATE_MS,
+      retries: 0,
+      onCompromised: (error) => onCompromised(error.message),
+    });
+    return async () => {
+      await release().catch(() => undefined);
+    };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOCKED') return undefined;
+    throw error;
+  }
+}

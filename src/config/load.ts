@@ -1,0 +1,43 @@
+// Reads the config file. JSON (what the installer writes on nodes) is parsed natively; only
+// other content loads the YAML parser, which costs ~12 ms of start-up on every kubelet call.
+import { readFileSync } from 'node:fs';
+import { ProviderError, describeError } from '../errors.ts';
+import { validateConfigFile, type ConfigFile } from './schema.ts';
+import { resolveConfig, type FlagValues, type ProviderConfig } from './resolve.ts';
+
+export async function loadConfig(flags: FlagValues, env: NodeJS.ProcessEnv = process.env): Promise<ProviderConfig> {
+  const file = flags.config === undefined ? {} : await readConfigFile(flags.config);
+  return resolveConfig(file, flags, env);
+}
+
+export async function readConfigFile(path: string): Promise<ConfigFile> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : describeError(error);
+    throw new ProviderError('config', `cannot read config file ${path}: ${reason}`);
+  }
+  const parsed = await parseConfigText(path, text);
+  const result = validateConfigFile(parsed);
+  if (!result.ok) throw new ProviderError('config', `invalid config file ${path}: ${result.problem}`);
+  return result.config;
+}
+
+async function parseConfigText(path: string, text: string): Promise<unknown> {
+  const body = text.replace(/^\uFEFF/, '');
+  if (/^\s*\{/.test(body)) {
+    try {
+      return JSON.parse(body);
+    } catch {
+      throw new ProviderError('config', `invalid config file ${path}: not valid JSON`);
+    }
+  }
+  const { parse } = await import('yaml');
+  try {
+    return parse(body, { prettyErrors: false, uniqueKeys: true });
+  } catch (error) {
+    throw new ProviderError('config', `invalid config file ${path}: not valid YAML: ${describeError(error)}`);
+  }
+}

@@ -1,0 +1,136 @@
+// Turns config file + flags + environment into one resolved ProviderConfig. Precedence: flags,
+// then environment, then the config file, then defaults.
+import { ProviderError } from '../errors.ts';
+import { parseGoDuration } from '../kubelet/go-duration.ts';
+import { LOG_LEVELS, type LogLevel } from '../log/logger.ts';
+import { isGoDuration, isHttpUrl, type ConfigFile, type RegistryEntry } from './schema.ts';
+
+export const DEFAULT_CACHE_DIR = '/var/lib/aliyun-acr-credential-provider';
+export const DEFAULT_METADATA_ENDPOINT = 'http://100.100.100.200';
+export const DEFAULT_EXPIRING_THRESHOLD_MS = 15 * 60_000;
+export const DEFAULT_TIMEOUT_MS = 30_000;
+/** The kubelet kills a plugin after 60 s; leave room for start-up and writing the answer. */
+export const MAX_TIMEOUT_MS = 55_000;
+
+export type CrNetwork = 'public' | 'vpc';
+
+export interface ProviderConfig {
+  configFile?: string;
+  cacheDir: string;
+  expiringThresholdMs: number;
+  timeoutMs: number;
+  logLevel: LogLevel;
+  metadata: { endpoint: string; roleName?: string; disableIMDSv1: boolean };
+  cr: { network: CrNetwork; endpointTemplate?: string; endpointMap: Record<string, string> };
+  registries: RegistryEntry[];
+}
+
+/** Global flags as strings, exactly as the user typed them. */
+export interface FlagValues {
+  config?: string;
+  cacheDir?: string;
+  expiringThreshold?: string;
+  timeout?: string;
+  logLevel?: string;
+  metadataEndpoint?: string;
+  crEndpoint?: string[];
+  network?: string;
+}
+
+export function resolveConfig(file: ConfigFile, flags: FlagValues, env: NodeJS.ProcessEnv): ProviderConfig {
+  const threshold = flagDuration('--expiring-threshold', flags.expiringThreshold) ?? durationOrUndefined(file.expiringThreshold);
+  const timeout = flagDuration('--timeout', flags.timeout) ?? durationOrUndefined(file.timeout);
+  const config: ProviderConfig = {
+    cacheDir: flags.cacheDir ?? file.cacheDir ?? DEFAULT_CACHE_DIR,
+    expiringThresholdMs: threshold ?? DEFAULT_EXPIRING_THRESHOLD_MS,
+    timeoutMs: timeout ?? DEFAULT_TIMEOUT_MS,
+    logLevel: flagChoice('--log-level', flags.logLevel, LOG_LEVELS) ?? file.logLevel ?? 'warn',
+    metadata: {
+      endpoint: trimSlash(
+        flagUrl('--metadata-endpoint', flags.metadataEndpoint) ??
+          envUrl('ALIBABA_CLOUD_IMDS_ENDPOINT', env.ALIBABA_CLOUD_IMDS_ENDPOINT) ??
+          file.metadata?.endpoint ??
+          DEFAULT_METADATA_ENDPOINT,
+      ),
+      roleName: nonEmpty(env.ALIBABA_CLOUD_ECS_METADATA) ?? file.metadata?.roleName,
+      disableIMDSv1: env.ALIBABA_CLOUD_IMDSV1_DISABLED?.toLowerCase() === 'true' || file.metadata?.disableIMDSv1 === true,
+    },
+    cr: {
+      network: flagChoice('--network', flags.network, ['public', 'vpc'] as const) ?? file.cr?.network ?? 'public',
+      endpointMap: {},
+    },
+    registries: file.registries ?? [],
+  };
+  if (flags.config !== undefined) config.configFile = flags.config;
+  applyCrEndpoints(config, file, flags.crEndpoint);
+  checkRanges(config);
+  return config;
+}
+
+function applyCrEndpoints(config: ProviderConfig, file: ConfigFile, flagValues: string[] | undefined): void {
+  const fromFile = file.cr?.endpoint;
+  if (typeof fromFile === 'string') config.cr.endpointTemplate = fromFile;
+  else if (fromFile) Object.assign(config.cr.endpointMap, fromFile);
+  for (const value of flagValues ?? []) {
+    const mapped = /^([a-z]{2}-[a-z0-9-]+)=(.+)$/.exec(value);
+    const url = mapped ? mapped[2]! : value;
+    if (!isHttpUrl(url.replaceAll('{region}', 'region'))) {
+      throw configError(`--cr-endpoint: expected a URL (optionally with {region}) or region=URL, got "${value}"`);
+    }
+    if (mapped) config.cr.endpointMap[mapped[1]!] = url;
+    else config.cr.endpointTemplate = url;
+  }
+}
+
+function checkRanges(config: ProviderConfig): void {
+  if (config.timeoutMs < 1000 || config.timeoutMs > MAX_TIMEOUT_MS) {
+    throw configError(`timeout must be between 1s and 55s (the kubelet kills plugins after 60s)`);
+  }
+  if (config.expiringThresholdMs < 0 || config.expiringThresholdMs > 50 * 60_000) {
+    throw configError('expiringThreshold must be between 0s and 50m (ACR tokens live at most 1h)');
+  }
+}
+
+function flagDuration(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!isGoDuration(value)) throw configError(`${flag}: expected a duration such as "15m" or "30s", got "${value}"`);
+  return parseGoDuration(value);
+}
+
+function durationOrUndefined(value: string | undefined): number | undefined {
+  return value === undefined ? undefined : parseGoDuration(value);
+}
+
+function flagChoice<T extends string>(flag: string, value: string | undefined, choices: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(choices as readonly string[]).includes(value)) throw configError(`${flag}: expected one of ${choices.join(', ')}, got "${value}"`);
+  return value as T;
+}
+
+function flagUrl(flag: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!isHttpUrl(value)) throw configError(`${flag}: expected an http:// or https:// URL, got "${value}"`);
+  return value;
+}
+
+function envUrl(name: string, value: string | undefined): string | undefined {
+  const v = nonEmpty(value);
+  if (v === undefined) return undefined;
+  // The Alibaba tools accept a bare host here; so do we.
+  const withScheme = /^[a-z]+:\/\//i.test(v) ? v : `http://${v}`;
+  if (!isHttpUrl(withScheme)) throw configError(`${name}: expected an http:// URL or host, got "${v}"`);
+  return withScheme;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed ? trimmed : undefined;
+}
+
+function trimSlash(url: string): string {
+  return url.replace(/\/+$/, '');
+}
+
+function configError(message: string): ProviderError {
+  return new ProviderError('config', message);
+}

@@ -1,0 +1,53 @@
+// A small HTTP client on node:http for the metadata service: explicit per-attempt timeout
+// covering connect and response, a body size cap, and errors that name the failure.
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+
+export interface HttpResponse {
+  status: number;
+  body: string;
+}
+
+export class HttpTransportError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'HttpTransportError';
+    this.code = code;
+  }
+}
+
+const MAX_BODY_BYTES = 64 * 1024;
+
+export function sendHttpRequest(
+  method: 'GET' | 'PUT',
+  url: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+): Promise<HttpResponse> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+    const req = send(target, { method, headers, agent: false });
+    const timer = setTimeout(() => req.destroy(new HttpTransportError('ETIMEDOUT', `no answer within ${timeoutMs} ms`)), timeoutMs);
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_BODY_BYTES) req.destroy(new HttpTransportError('EMSGSIZE', 'response body too large'));
+        else chunks.push(chunk);
+      });
+      res.on('end', () => {
+        clearTimeout(timer);
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+      });
+      res.on('error', () => undefined); // the request's error handler reports it
+    });
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(error instanceof HttpTransportError ? error : new HttpTransportError(error.code ?? 'EIO', error.message));
+    });
+    req.end();
+  });
+}

@@ -1,0 +1,84 @@
+// The miss path, loaded only when the cache cannot answer: it brings in the cloud SDKs, the
+// lock and everything else the hit path must not pay for.
+import type { RegistryTarget } from '../acr/registry-host.ts';
+import { prepareCacheDir } from '../cache/cache-dir.ts';
+import { singleFlight, type FlightOutcome } from '../cache/single-flight.ts';
+import { openCacheStore, type CacheStore } from '../cache/store.ts';
+import type { ProviderConfig } from '../config/resolve.ts';
+import { describeError } from '../errors.ts';
+import type { IdentitySource } from '../identity/identity-key.ts';
+import type { Logger } from '../log/logger.ts';
+import type { Deadline } from '../resilience/deadline.ts';
+import { CloudSession } from './cloud-session.ts';
+import { fetchToken } from './fetch-token.ts';
+import type { InvocationSummary } from './summary.ts';
+import { canServeStale, cacheDurationMs, isFresh, isTokenEntry, staleCacheDurationMs, type TokenEntry } from './token-entry.ts';
+
+/** Waiters give the lock holder this long before refreshing on their own. */
+const MAX_LOCK_WAIT_MS = 20_000;
+
+export interface RefreshRequest {
+  target: RegistryTarget;
+  cacheKey: string;
+  source: IdentitySource;
+  config: ProviderConfig;
+  deadline: Deadline;
+  logger: Logger;
+  summary: InvocationSummary;
+  /** What the hit path found: past its refresh point, but perhaps still usable if refresh fails. */
+  previous: TokenEntry | undefined;
+}
+
+export interface RefreshResult {
+  entry: TokenEntry;
+  cacheDurationMs: number;
+  outcome: FlightOutcome | 'stale';
+}
+
+export async function refreshToken(request: RefreshRequest): Promise<RefreshResult> {
+  const { config, logger, cacheKey } = request;
+  const cache = openWritableCache(config.cacheDir, logger);
+  const session = new CloudSession({ ...request, cache });
+  try {
+    const flight = await singleFlight<TokenEntry>({
+      lockPath: cache?.lockPathFor(cacheKey),
+      readFresh: async () => {
+        const entry = await cache?.get(cacheKey, isTokenEntry);
+        return entry && isFresh(entry, Date.now()) ? entry : undefined;
+      },
+      refresh: async () => {
+        const entry = await fetchToken(request.target, session);
+        await cache?.set(cacheKey, entry, entry.expiresAt - Date.now()).catch((error: unknown) => {
+          logger.warn(`cannot write the token cache in ${config.cacheDir} (${describeError(error)}); continuing without caching`);
+        });
+        return entry;
+      },
+      deadline: request.deadline,
+      maxWaitMs: MAX_LOCK_WAIT_MS,
+      onWarning: (message) => logger.warn(message),
+    });
+    return { entry: flight.value, cacheDurationMs: cacheDurationMs(flight.value, Date.now()), outcome: flight.outcome };
+  } catch (error) {
+    const previous = (await cache?.get(cacheKey, isTokenEntry)) ?? request.previous;
+    if (previous && canServeStale(previous, Date.now())) {
+      const left = Math.round((previous.expiresAt - Date.now()) / 1000);
+      logger.warn(`token refresh failed (${describeError(error)}); serving the cached token, valid for another ${left}s`);
+      return { entry: previous, cacheDurationMs: staleCacheDurationMs(previous, Date.now()), outcome: 'stale' };
+    }
+    throw error;
+  }
+}
+
+function openWritableCache(dir: string, logger: Logger): CacheStore | undefined {
+  const check = prepareCacheDir(dir);
+  if (!check.usable) {
+    logger.warn(`cache directory ${dir} ${check.reason}; continuing without a cache`);
+    return undefined;
+  }
+  try {
+    return openCacheStore(dir, (reason) => logger.warn(reason));
+  } catch (error) {
+    logger.warn(`cannot open the cache in ${dir} (${describeError(error)}); continuing without a cache`);
+    return undefined;
+  }
+}

@@ -1,0 +1,67 @@
+// A registry credential as cached on disk, and the timing rules that decide when it is served,
+// refreshed, and how long the kubelet may keep it. Pure: no I/O, all times in epoch ms.
+
+export interface TokenEntry {
+  username: string;
+  password: string;
+  obtainedAt: number;
+  /** When the password stops working: min(token expiry, STS session expiry). */
+  expiresAt: number;
+  /** From here on the entry is refreshed instead of served. */
+  refreshAt: number;
+}
+
+/** A token that lives less than the threshold is still used, but for at most this long. */
+export const SHORT_LIVED_REUSE_MS = 60_000;
+/** A stale token (refresh failed) is served only while it has at least this long to live. */
+export const STALE_SAFETY_MS = 60_000;
+
+export function newTokenEntry(username: string, password: string, obtainedAt: number, expiresAt: number, thresholdMs: number): TokenEntry {
+  return { username, password, obtainedAt, expiresAt, refreshAt: refreshTime(obtainedAt, expiresAt, thresholdMs) };
+}
+
+/**
+ * Normally `expiresAt - threshold` (the seed's expiring-threshold). A fresh token that lives less
+ * than the threshold is refreshed after half its life, capped at SHORT_LIVED_REUSE_MS, so it is
+ * still returned with a short duration rather than refetched on every call.
+ */
+export function refreshTime(obtainedAt: number, expiresAt: number, thresholdMs: number): number {
+  const normal = expiresAt - thresholdMs;
+  if (normal > obtainedAt) return normal;
+  const life = Math.max(0, expiresAt - obtainedAt);
+  return obtainedAt + Math.min(SHORT_LIVED_REUSE_MS, Math.floor(life / 2));
+}
+
+export function isFresh(entry: TokenEntry, now: number): boolean {
+  return now < entry.refreshAt && now < entry.expiresAt;
+}
+
+/** What the kubelet may cache: until our own refresh point, whole seconds, never negative. */
+export function cacheDurationMs(entry: TokenEntry, now: number): number {
+  const ms = Math.min(entry.refreshAt, entry.expiresAt) - now;
+  return ms <= 0 ? 0 : Math.floor(ms / 1000) * 1000;
+}
+
+/** Static stability: a token past its refresh point may still be served if a refresh fails. */
+export function canServeStale(entry: TokenEntry, now: number): boolean {
+  return entry.expiresAt - now > STALE_SAFETY_MS;
+}
+
+/** Short kubelet cache time for a stale token, so the kubelet asks again soon. */
+export function staleCacheDurationMs(entry: TokenEntry, now: number): number {
+  const room = entry.expiresAt - now - STALE_SAFETY_MS;
+  return Math.max(0, Math.floor(Math.min(SHORT_LIVED_REUSE_MS, room / 2) / 1000) * 1000);
+}
+
+export function isTokenEntry(value: unknown): value is TokenEntry {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return (
+    typeof v.username === 'string' &&
+    typeof v.password === 'string' &&
+    v.password.length > 0 &&
+    Number.isFinite(v.obtainedAt) &&
+    Number.isFinite(v.expiresAt) &&
+    Number.isFinite(v.refreshAt)
+  );
+}

@@ -1,0 +1,111 @@
+// Small HTTP plumbing shared by the emulators: a 127.0.0.1 server that closes completely
+// (sockets and pending delayed answers included), body reading and reply helpers.
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+export type Handler = (req: IncomingMessage, res: ServerResponse, signal: AbortSignal) => Promise<void>;
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Listens on 127.0.0.1:0. close() aborts delayed handlers, destroys sockets, waits for 'close'. */
+export async function startHttpServer(handler: Handler): Promise<RunningServer> {
+  const abort = new AbortController();
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((req, res) => {
+    handler(req, res, abort.signal).catch((err: unknown) => {
+      if (abort.signal.aborted) return;
+      // An emulator bug should be loud in tests, but must not crash the process.
+      if (!res.headersSent) {
+        res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end(`emulator error: ${err instanceof Error ? err.message : String(err)}`);
+      } else {
+        res.destroy();
+      }
+    });
+  });
+  server.keepAliveTimeout = 5000;
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        abort.abort();
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
+
+/** Resolves after ms, or rejects early when the server is closing. Never keeps the loop alive past close(). */
+export function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new Error('server closed'));
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(new Error('server closed'));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export async function readBody(req: IncomingMessage, limit = 1024 * 1024): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new Error('request body too large');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Groups rawHeaders by lower-cased name so repeated headers keep every value (signature needs them). */
+export function rawHeaderMap(req: IncomingMessage): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    const name = (req.rawHeaders[i] ?? '').toLowerCase();
+    (out[name] ??= []).push(req.rawHeaders[i + 1] ?? '');
+  }
+  return out;
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json;charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+/** A 200 whose JSON body is cut in half: what a proxy hiccup or truncated read looks like. */
+export function sendTruncatedJson(res: ServerResponse, body: unknown, headers: Record<string, string> = {}): void {
+  const full = JSON.stringify(body);
+  const text = full.slice(0, Math.max(1, Math.floor(full.length / 2)));
+  res.writeHead(200, { 'content-type': 'application/json;charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+export function sendText(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}

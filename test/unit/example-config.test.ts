@@ -1,0 +1,129 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { PROVIDER_API_VERSIONS } from '../../src/kubelet/api.ts';
+import { parseGoDuration } from '../../src/kubelet/go-duration.ts';
+import { parseSchemelessUrl, urlsMatch } from '../../src/kubelet/match.ts';
+import { registryHostOf } from '../../src/kubelet/request.ts';
+import { classifyRegistryHost } from '../../src/acr/registry-host.ts';
+
+const path = new URL('../../kubelet-config.example.yaml', import.meta.url);
+const text = readFileSync(path, 'utf8');
+const config = parse(text) as Record<string, unknown>;
+
+// The kubelet decodes the config strictly: only these fields exist.
+const TOP_LEVEL_FIELDS = ['apiVersion', 'kind', 'providers'];
+const PROVIDER_FIELDS = ['name', 'matchImages', 'defaultCacheDuration', 'apiVersion', 'args', 'env', 'tokenAttributes'];
+
+function provider(): Record<string, unknown> {
+  const providers = config['providers'];
+  assert.ok(Array.isArray(providers));
+  const p: unknown = providers[0];
+  assert.ok(typeof p === 'object' && p !== null);
+  return p as Record<string, unknown>;
+}
+
+function matchImages(): string[] {
+  const m = provider()['matchImages'];
+  assert.ok(Array.isArray(m) && m.every((x) => typeof x === 'string'));
+  return m as string[];
+}
+
+describe('kubelet-config.example.yaml: a valid CredentialProviderConfig', () => {
+  it('has only known top-level fields, v1 and the right kind', () => {
+    for (const key of Object.keys(config)) assert.ok(TOP_LEVEL_FIELDS.includes(key), `unknown field ${key}`);
+    assert.equal(config['apiVersion'], 'kubelet.config.k8s.io/v1');
+    assert.equal(config['kind'], 'CredentialProviderConfig');
+  });
+
+  it('has exactly one provider with only known fields', () => {
+    const providers = config['providers'];
+    assert.ok(Array.isArray(providers));
+    assert.equal(providers.length, 1);
+    for (const key of Object.keys(provider())) assert.ok(PROVIDER_FIELDS.includes(key), `unknown field ${key}`);
+  });
+
+  it('names the provider after the binary, with a valid name', () => {
+    const name = provider()['name'];
+    assert.ok(typeof name === 'string' && !/[/ ]/.test(name) && !/^\.\.?$/.test(name), 'a valid provider name');
+    assert.equal(name, 'aliyun-acr-credential-provider');
+  });
+
+  it('uses the v1 exec protocol', () => {
+    const v = provider()['apiVersion'];
+    assert.ok((PROVIDER_API_VERSIONS as readonly unknown[]).includes(v));
+    assert.equal(v, 'credentialprovider.kubelet.k8s.io/v1');
+  });
+
+  it('has a non-negative defaultCacheDuration of 10m', () => {
+    const d = provider()['defaultCacheDuration'];
+    assert.equal(typeof d, 'string');
+    assert.equal(parseGoDuration(d as string), 600_000);
+  });
+
+  it('passes the plugin config path as args', () => {
+    assert.deepEqual(provider()['args'], ['--config', '/etc/kubernetes/aliyun-acr-credential-provider/config.json']);
+  });
+
+  it('has matchImages that the kubelet accepts (url.Parse("https://" + s))', () => {
+    const patterns = matchImages();
+    assert.ok(patterns.length >= 1);
+    for (const p of patterns) assert.notEqual(parseSchemelessUrl(p), undefined, p);
+    assert.equal(new Set(patterns).size, patterns.length, 'no duplicates');
+  });
+
+  it('shows a commented-out custom domain example', () => {
+    assert.match(text, /^\s*#\s*- "[a-z0-9.-]+(:\d+)?"\s*$/m);
+  });
+});
+
+describe('kubelet-config.example.yaml: matchImages route every supported host form to the plugin', () => {
+  const images = [
+    'registry.cn-hangzhou.aliyuncs.com/ns/app',
+    'registry-vpc.cn-hangzhou.aliyuncs.com/ns/app',
+    'registry-internal.cn-hangzhou.aliyuncs.com/ns/app',
+    'registry-intl.ap-southeast-1.aliyuncs.com/ns/app',
+    'registry-intl-vpc.ap-southeast-1.aliyuncs.com/ns/app',
+    'registry-intl-internal.ap-southeast-2.aliyuncs.com/ns/app',
+    'registry.cn-shanghai-finance-1.aliyuncs.com/ns/app',
+    'registry-vpc.cn-wulanchabu-gic-1.aliyuncs.com/ns/app',
+    'registry.cn-north-2-gov-1.aliyuncs.com/ns/app',
+    'registry-intl.us-west-1.aliyuncs.com/ns/sub/app',
+    'myinst-registry.cn-hangzhou.cr.aliyuncs.com/ns/app',
+    'myinst-registry-vpc.cn-hangzhou.cr.aliyuncs.com/ns/app',
+    'my-team-registry.ap-southeast-1.cr.aliyuncs.com/ns/app',
+    'my-registry-registry-vpc.cn-shanghai-finance-1.cr.aliyuncs.com/ns/app',
+    'crpi-abc123.cn-hangzhou.personal.cr.aliyuncs.com/ns/app',
+    'crpi-abc123-vpc.cn-hangzhou.personal.cr.aliyuncs.com/ns/app',
+  ];
+  for (const image of images) {
+    it(image, () => {
+      assert.notEqual(classifyRegistryHost(registryHostOf(image)).kind, 'unrecognized', 'a supported form');
+      assert.ok(matchImages().some((p) => urlsMatch(p, image)), 'some matchImages entry matches');
+    });
+  }
+});
+
+describe('kubelet-config.example.yaml: hosts the kubelet must not send us', () => {
+  const images = [
+    'docker.io/library/nginx',
+    'registry.cn-hangzhou.aliyuncs.com:5000/ns/app',
+    'myinst-registry.cn-hangzhou.cr.aliyuncs.com:443/ns/app',
+    'foo.example.com/app',
+    'gcr.io/project/app',
+    'registry.cn-hangzhou.aliyuncs.com.evil.com/ns/app',
+    'x-registry.cn-shanghai.cr.aliyuncs.com.attacker.io/ns/app',
+    'mybucket.oss-cn-hangzhou.aliyuncs.com/app',
+    'ecs.cn-hangzhou.aliyuncs.com/app',
+    'cr.cn-hangzhou.aliyuncs.com/app',
+    'oss-cn-hangzhou.aliyuncs.com/app',
+    'localhost/app',
+  ];
+  for (const image of images) {
+    it(image, () => {
+      const hits = matchImages().filter((p) => urlsMatch(p, image));
+      assert.deepEqual(hits, []);
+    });
+  }
+});
