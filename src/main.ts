@@ -3,12 +3,9 @@
 // never a stack trace, and stdout carries nothing but the response.
 import { runKubeletMode } from './cli/kubelet-mode.ts';
 import { parseKubeletModeArgv } from './cli/fast-argv.ts';
+import { writeStdout } from './cli/stdout.ts';
 import { describeError } from './errors.ts';
 import { createLogger } from './log/logger.ts';
-
-function writeStdout(text: string): Promise<void> {
-  return new Promise((resolve, reject) => process.stdout.write(text, (error) => (error ? reject(error) : resolve())));
-}
 
 function exitOnCrash(error: unknown): never {
   createLogger('error').error(`internal error: ${describeError(error)}`);
@@ -24,7 +21,7 @@ async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   const flags = parseKubeletModeArgv(argv);
   if (flags) return runKubeletMode(flags, writeStdout);
-  const { runCli } = await import('./cli/yargs-cli.ts');
+  const { runCli } = await import('./lazy.ts');
   return runCli(argv, writeStdout);
 }
 

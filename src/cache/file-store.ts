@@ -1,37 +1,43 @@
-// keyv-file's separated-file mode (one file per key), hardened where its source falls short:
-// - it writes with fs.writeFile in place, so a crash or a concurrent reader can see a torn file:
-//   we write a temp file, fsync and rename (write-file-atomic), so readers see old or new;
+// The Keyv storage adapter: keyv-file's separated-file layout (one file per key, its file
+// naming, its delete/clear/key listing), hardened where its source falls short:
+// - keyv-file writes with fs.writeFile in place, so a crash or a concurrent reader can see a
+//   torn file: we write a temp file, fsync and rename (write-file-atomic): old or new, never half;
 // - it writes with the default umask: we write 0600 (and main() sets umask 077);
 // - its reads log non-ENOENT errors with console.error (a stack trace on stderr), and its async
 //   read starts libuv's thread pool on the kubelet's hottest path: we read synchronously and
 //   treat anything unreadable, torn or corrupt as absent, so it is refetched and rewritten.
-// Deletes, key listing and expiry sweeps stay keyv-file's own.
-import { readFileSync } from 'node:fs';
+// - its deletes log failures the same way: ours ignore a missing file and report the rest.
+// keyv-file itself (and fs/promises, which it loads) is required only to clear the store, so a
+// cache hit never pays for loading it.
+import { readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { KeyvFile } from 'keyv-file';
+import type { KeyvStoreAdapter, StoredData } from 'keyv';
+import type { KeyvFile } from 'keyv-file';
 import { SafeFilenameEncoder } from 'keyv-file/lib/safe-encoder.js';
-import writeFileAtomic from 'write-file-atomic';
 
 interface StoredRecord {
   value: unknown;
   expire?: number;
 }
 
-export class HardenedFileStore extends KeyvFile {
+export class HardenedFileStore implements Pick<KeyvStoreAdapter, 'get' | 'set' | 'delete' | 'clear' | 'on'> {
   readonly directory: string;
+  opts: { dialect: string; url: string };
+  namespace?: string | undefined;
   /** Called with a short reason when a file is ignored; never with its content. */
   onIgnoredFile: (reason: string) => void = () => {};
+  private keyvFile: KeyvFile | undefined;
 
   constructor(directory: string) {
-    super({ filename: directory, separatedFile: true, writeDelay: 0, serialize: JSON.stringify, deserialize: safeJsonParse });
     this.directory = directory;
+    this.opts = { dialect: 'keyv-file', url: directory };
   }
 
   pathFor(key: string): string {
     return join(this.directory, SafeFilenameEncoder.encode(key));
   }
 
-  override async get<Value>(key: string): Promise<Value | undefined> {
+  async get<Value>(key: string): Promise<StoredData<Value> | undefined> {
     let text: string;
     try {
       text = readFileSync(this.pathFor(key), 'utf8');
@@ -49,13 +55,42 @@ export class HardenedFileStore extends KeyvFile {
       this.delete(key).catch(() => undefined);
       return undefined;
     }
-    return record.value as Value;
+    return record.value as StoredData<Value>;
   }
 
-  override async set(key: string, value: unknown, ttl?: number): Promise<void> {
+  async set(key: string, value: unknown, ttl?: number): Promise<boolean> {
     const record: StoredRecord = { value };
     if (typeof ttl === 'number' && ttl > 0) record.expire = Date.now() + ttl;
+    const { default: writeFileAtomic } = await import('write-file-atomic');
     await writeFileAtomic(this.pathFor(key), JSON.stringify(record), { mode: 0o600, fsync: true });
+    return true;
+  }
+
+  async delete(key: string): Promise<boolean> {
+    try {
+      unlinkSync(this.pathFor(key));
+      return true;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') this.onIgnoredFile(`cannot delete the cache file for ${key} (${code})`);
+      return false;
+    }
+  }
+
+  async clear(): Promise<void> {
+    await (await this.files()).clear();
+  }
+
+  on(): this {
+    return this;
+  }
+
+  private async files(): Promise<KeyvFile> {
+    if (!this.keyvFile) {
+      const { KeyvFile } = await import('keyv-file');
+      this.keyvFile = new KeyvFile({ filename: this.directory, separatedFile: true, writeDelay: 0, serialize: JSON.stringify, deserialize: safeJsonParse });
+    }
+    return this.keyvFile;
   }
 }
 

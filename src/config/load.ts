@@ -34,9 +34,9 @@ async function parseConfigText(path: string, text: string): Promise<unknown> {
       throw new ProviderError('config', `invalid config file ${path}: not valid JSON`);
     }
   }
-  const { parse } = await import('yaml');
+  const { parseYaml } = await import('../lazy-yaml.ts');
   try {
-    return parse(body, { prettyErrors: false, uniqueKeys: true });
+    return parseYaml(body);
   } catch (error) {
     throw new ProviderError('config', `invalid config file ${path}: not valid YAML: ${describeError(error)}`);
   }

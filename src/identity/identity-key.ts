@@ -1,6 +1,5 @@
 // Which identity the cloud calls will use, decided from configuration alone, so the cache-hit
 // path can key entries by identity without any network call or SDK. Never contains a secret.
-import { createHash } from 'node:crypto';
 import { ProviderError } from '../errors.ts';
 
 export type IdentitySource =
@@ -23,6 +22,8 @@ export function identitySourceFrom(env: NodeJS.ProcessEnv, configuredRoleName: s
 /** Stable id for cache keys: two identities never share an entry. */
 export function identityCacheId(source: IdentitySource): string {
   if (source.kind === 'environment') {
+    // node:crypto is fetched only here: the common (ECS role) hit path should not load it.
+    const { createHash } = process.getBuiltinModule('node:crypto');
     return `ak-${createHash('sha256').update(source.accessKeyId).digest('hex').slice(0, 16)}`;
   }
   return source.roleName ? `ecs-role-${source.roleName}` : 'ecs-role';

@@ -1,6 +1,6 @@
 // One credential request, start to finish. This module is the kubelet's hot path: a cache hit
 // is answered from here with a stat and one small file read. Everything the miss path needs
-// (cloud SDKs, metadata client, lock) is behind the dynamic import of ./refresh.ts.
+// (cloud SDKs, metadata client, lock) is behind the dynamic import of ../lazy.ts.
 import { classifyRegistryHost } from '../acr/registry-host.ts';
 import { checkCacheDir } from '../cache/cache-dir.ts';
 import { openCacheStore } from '../cache/store.ts';
@@ -56,7 +56,7 @@ export async function provideCredentials(request: CredentialProviderRequest, ctx
     summary.cache = 'hit';
     return credentialsFor(host, cached, cacheDurationMs(cached, now));
   }
-  const { refreshToken } = await import('./refresh.ts');
+  const { refreshToken } = await import('../lazy.ts');
   const refreshed = await refreshToken({ target, cacheKey, source, config, deadline: ctx.deadline, logger, summary, previous: cached });
   summary.cache = refreshed.outcome;
   return credentialsFor(host, refreshed.entry, refreshed.cacheDurationMs);
