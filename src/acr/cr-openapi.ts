@@ -3,7 +3,7 @@
 // bounded retries, IsSuccess checked on 200s, and the response validated before use.
 import openapi, { Config, OpenApiRequest, Params } from '@alicloud/openapi-client';
 import { RuntimeOptions } from '@alicloud/tea-util';
-import { ProviderError } from '../errors.ts';
+import { ProviderError, isProviderError } from '../errors.ts';
 import { registerSecret } from '../log/logger.ts';
 import type { Deadline } from '../resilience/deadline.ts';
 import { withRetry } from '../resilience/retry.ts';
@@ -48,17 +48,18 @@ export class CrOpenApiClient implements CrApi {
   }
 
   async getAuthorizationToken(request: { instanceId: string }): Promise<GetAuthorizationTokenResponseBody> {
-    const body = await this.rpc('GetAuthorizationToken', { InstanceId: request.instanceId }, `instance ${request.instanceId}`);
-    const { AuthorizationToken, TempUsername, ExpireTime } = body;
-    if (typeof AuthorizationToken !== 'string' || !AuthorizationToken || typeof TempUsername !== 'string' || !Number.isFinite(Number(ExpireTime))) {
-      throw this.malformed('GetAuthorizationToken');
-    }
-    registerSecret(AuthorizationToken);
-    return { authorizationToken: AuthorizationToken, tempUsername: TempUsername, expireTime: Number(ExpireTime) };
+    return this.rpc('GetAuthorizationToken', { InstanceId: request.instanceId }, `instance ${request.instanceId}`, (body) => {
+      const { AuthorizationToken, TempUsername, ExpireTime } = body;
+      if (typeof AuthorizationToken !== 'string' || !AuthorizationToken || typeof TempUsername !== 'string' || !Number.isFinite(Number(ExpireTime))) {
+        throw this.malformed('GetAuthorizationToken');
+      }
+      registerSecret(AuthorizationToken);
+      return { authorizationToken: AuthorizationToken, tempUsername: TempUsername, expireTime: Number(ExpireTime) };
+    });
   }
 
   async listInstance(request: { pageNo: number; pageSize: number }): Promise<ListInstanceResponseBody> {
-    const body = await this.rpc('ListInstance', { PageNo: String(request.pageNo), PageSize: String(request.pageSize) });
+    const body = await this.rpc('ListInstance', { PageNo: String(request.pageNo), PageSize: String(request.pageSize) }, undefined, (b) => b);
     const instances = Array.isArray(body.Instances) ? body.Instances : [];
     return {
       totalCount: Number(body.TotalCount) || 0,
@@ -71,7 +72,7 @@ export class CrOpenApiClient implements CrApi {
   }
 
   async listInstanceEndpoint(request: { instanceId: string; moduleName: 'Registry' }): Promise<ListInstanceEndpointResponseBody> {
-    const body = await this.rpc('ListInstanceEndpoint', { InstanceId: request.instanceId, ModuleName: request.moduleName }, `instance ${request.instanceId}`);
+    const body = await this.rpc('ListInstanceEndpoint', { InstanceId: request.instanceId, ModuleName: request.moduleName }, `instance ${request.instanceId}`, (b) => b);
     const endpoints = Array.isArray(body.Endpoints) ? body.Endpoints : [];
     return {
       endpoints: endpoints.map((e: Record<string, unknown>) => ({
@@ -87,24 +88,29 @@ export class CrOpenApiClient implements CrApi {
     const ctx = this.context('GetAuthorizationToken', 'cr:GetAuthorizationToken');
     // The generated cr20160607 client says bodyType "none", with which callApi drops the body.
     const params = new Params({ action: 'GetAuthorizationToken', version: '2016-06-07', protocol: 'HTTPS', pathname: '/tokens', method: 'GET', authType: 'AK', style: 'ROA', reqBodyType: 'json', bodyType: 'json' });
-    const body = await this.call(params, new OpenApiRequest({}), ctx);
-    const data = (body.data ?? {}) as Record<string, unknown>;
-    const { authorizationToken, tempUserName, expireDate } = data;
-    if (typeof authorizationToken !== 'string' || !authorizationToken || typeof tempUserName !== 'string' || !Number.isFinite(Number(expireDate))) {
-      throw this.malformed('GetAuthorizationToken (2016-06-07)');
-    }
-    registerSecret(authorizationToken);
-    return { authorizationToken, tempUserName, expireDate: Number(expireDate) };
+    return this.call(params, new OpenApiRequest({}), ctx, (body) => {
+      const data = (body.data ?? {}) as Record<string, unknown>;
+      const { authorizationToken, tempUserName, expireDate } = data;
+      if (typeof authorizationToken !== 'string' || !authorizationToken || typeof tempUserName !== 'string' || !Number.isFinite(Number(expireDate))) {
+        throw this.malformed('GetAuthorizationToken (2016-06-07)');
+      }
+      registerSecret(authorizationToken);
+      return { authorizationToken, tempUserName, expireDate: Number(expireDate) };
+    });
   }
 
-  private async rpc(action: RpcAction, query: Record<string, string>, subject?: string): Promise<Record<string, any>> {
+  private async rpc<T>(action: RpcAction, query: Record<string, string>, subject: string | undefined, read: (body: Record<string, any>) => T): Promise<T> {
     const ctx = this.context(action, `cr:${action}`, subject);
     const params = new Params({ action, version: '2018-12-01', protocol: 'HTTPS', pathname: '/', method: 'POST', authType: 'AK', style: 'RPC', reqBodyType: 'formData', bodyType: 'json' });
-    const body = await this.call(params, new OpenApiRequest({ query }), ctx);
-    return body;
+    return this.call(params, new OpenApiRequest({ query }), ctx, read);
   }
 
-  private async call(params: Params, request: OpenApiRequest, ctx: CallContext): Promise<Record<string, any>> {
+  /** One API call with retries; `read` validates the body inside the retry loop, so a
+   *  response without the expected fields is retried like any other bad answer. */
+  private async call<T>(params: Params, request: OpenApiRequest, ctx: CallContext, read: (body: Record<string, any>) => T): Promise<T> {
+    // Credentials first, with the metadata client's own retries; inside the API retry loop
+    // they come from memory. Retrying them here too would multiply the attempts.
+    await this.options.credential.getCredential();
     return withRetry(
       async () => {
         const timeout = this.options.deadline.attemptTimeoutMs(ATTEMPT_TIMEOUT_MS);
@@ -125,10 +131,20 @@ export class CrOpenApiClient implements CrApi {
           this.options.onCall?.(ctx.action, Date.now() - started, classified.errorClass);
           throw classified;
         }
-        this.options.onCall?.(ctx.action, Date.now() - started, 'ok');
-        return body;
+        try {
+          const result = read(body);
+          this.options.onCall?.(ctx.action, Date.now() - started, 'ok');
+          return result;
+        } catch (error) {
+          this.options.onCall?.(ctx.action, Date.now() - started, 'malformed');
+          throw error;
+        }
       },
-      { deadline: this.options.deadline, onRetry: (error) => this.options.onRetry?.(`${(error as Error).message}; retrying`) },
+      {
+        deadline: this.options.deadline,
+        isRetryable: (error) => isProviderError(error) && error.retryable && error.errorClass !== 'metadata' && error.errorClass !== 'no-role',
+        onRetry: (error) => this.options.onRetry?.(`${(error as Error).message}; retrying`),
+      },
     );
   }
 

@@ -1,6 +1,6 @@
 // The cache directory holds registry passwords, so it must be 0700 and ours. A directory that
 // others can write to could hold planted tokens: it is not trusted at all.
-import { chmodSync, mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 
 export type CacheDirCheck = { usable: true } | { usable: false; reason: string };
 
@@ -20,19 +20,16 @@ export function checkCacheDir(dir: string): CacheDirCheck {
   return { usable: true };
 }
 
-/** Write-side preparation: create the directory 0700, or tighten one of ours that is too open. */
+/**
+ * Write-side preparation: create the directory 0700 if it is missing. An existing directory
+ * that others can write to is never "fixed" and reused: files planted in it while it was open
+ * would then be trusted, and a misconfigured cacheDir (say /tmp) must not be chmod-ed.
+ */
 export function prepareCacheDir(dir: string): CacheDirCheck {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (error) {
     return { usable: false, reason: `cannot be created (${(error as NodeJS.ErrnoException).code})` };
-  }
-  const check = checkCacheDir(dir);
-  if (check.usable || check.reason.startsWith('is owned') || check.reason === 'is not a directory') return check;
-  try {
-    chmodSync(dir, 0o700);
-  } catch (error) {
-    return { usable: false, reason: `has unsafe permissions and cannot be fixed (${(error as NodeJS.ErrnoException).code})` };
   }
   return checkCacheDir(dir);
 }

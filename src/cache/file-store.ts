@@ -51,10 +51,9 @@ export class HardenedFileStore implements Pick<KeyvStoreAdapter, 'get' | 'set' |
       this.onIgnoredFile(`cache file for ${key} is corrupt; ignoring it`);
       return undefined;
     }
-    if (typeof record.expire === 'number' && record.expire <= Date.now()) {
-      this.delete(key).catch(() => undefined);
-      return undefined;
-    }
+    // Expired files are left alone: deleting here could race a fresh write by another
+    // process. The next refresh overwrites them.
+    if (typeof record.expire === 'number' && record.expire <= Date.now()) return undefined;
     return record.value as StoredData<Value>;
   }
 

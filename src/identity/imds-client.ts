@@ -52,26 +52,17 @@ export class MetadataClient {
   }
 
   async roleCredentials(roleName: string): Promise<RoleCredentials> {
-    const body = await this.get(`${ROLE_PATH}${encodeURIComponent(roleName)}`, 'credentials', roleName);
-    let parsed: Record<string, unknown>;
-    try {
-      parsed = JSON.parse(body) as Record<string, unknown>;
-    } catch {
-      throw new ProviderError('metadata', `the metadata service returned malformed credentials for RAM role "${roleName}"`, { retryable: true });
-    }
-    const { AccessKeyId, AccessKeySecret, SecurityToken, Expiration, Code } = parsed;
-    const expiresAt = typeof Expiration === 'string' ? Date.parse(Expiration) : NaN;
-    if (Code !== 'Success' || typeof AccessKeyId !== 'string' || typeof AccessKeySecret !== 'string' || typeof SecurityToken !== 'string' || !Number.isFinite(expiresAt)) {
-      throw new ProviderError('metadata', `the metadata service did not return usable credentials for RAM role "${roleName}" (Code: ${String(Code).slice(0, 40)})`, { retryable: true });
-    }
-    return { accessKeyId: AccessKeyId, accessKeySecret: AccessKeySecret, securityToken: SecurityToken, expiresAt };
+    // Parsed inside the retried operation: a truncated answer is worth another attempt.
+    return this.get(`${ROLE_PATH}${encodeURIComponent(roleName)}`, 'credentials', roleName, (body) => parseRoleCredentials(body, roleName));
   }
 
-  private async get(path: string, what: 'role' | 'region' | 'credentials', roleName?: string): Promise<string> {
+  private async get(path: string, what: 'role' | 'region' | 'credentials', roleName?: string): Promise<string>;
+  private async get<T>(path: string, what: 'role' | 'region' | 'credentials', roleName: string | undefined, parse: (body: string) => T): Promise<T>;
+  private async get<T>(path: string, what: 'role' | 'region' | 'credentials', roleName?: string, parse?: (body: string) => T): Promise<T | string> {
     return withRetry(
       async () => {
         const response = await this.getOnce(path);
-        if (response.status === 200) return response.body;
+        if (response.status === 200) return parse ? parse(response.body) : response.body;
         if (response.status === 404 && what === 'role') throw this.noRole();
         if (response.status === 404 && what === 'credentials') {
           throw new ProviderError('no-role', `RAM role "${roleName}" is not attached to this ECS instance (metadata returned 404): attach it, or unset ALIBABA_CLOUD_ECS_METADATA / metadata.roleName to use the attached role`);
@@ -134,4 +125,19 @@ export class MetadataClient {
   private noRole(): ProviderError {
     return new ProviderError('no-role', 'no RAM role is attached to this ECS instance (metadata returned 404 for ram/security-credentials/): attach a RAM role that allows cr:GetAuthorizationToken, cr:ListInstance and cr:PullRepository to the node');
   }
+}
+
+function parseRoleCredentials(body: string, roleName: string): RoleCredentials {
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = JSON.parse(body) as Record<string, unknown>;
+  } catch {
+    throw new ProviderError('metadata', `the metadata service returned malformed credentials for RAM role "${roleName}"`, { retryable: true });
+  }
+  const { AccessKeyId, AccessKeySecret, SecurityToken, Expiration, Code } = parsed;
+  const expiresAt = typeof Expiration === 'string' ? Date.parse(Expiration) : NaN;
+  if (Code !== 'Success' || typeof AccessKeyId !== 'string' || typeof AccessKeySecret !== 'string' || typeof SecurityToken !== 'string' || !Number.isFinite(expiresAt)) {
+    throw new ProviderError('metadata', `the metadata service did not return usable credentials for RAM role "${roleName}" (Code: ${String(Code).slice(0, 40)})`, { retryable: true });
+  }
+  return { accessKeyId: AccessKeyId, accessKeySecret: AccessKeySecret, securityToken: SecurityToken, expiresAt };
 }

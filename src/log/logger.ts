@@ -39,9 +39,14 @@ export function createLogger(level: LogLevel = 'warn', write: (line: string) => 
     info: (m, f) => emit('info', m, f),
     debug: (m, f) => emit('debug', m, f),
   };
+  // The same warning can come from the hit path and again from the miss path: say it once.
+  const written = new Set<string>();
   function emit(l: LogLevel, message: string, fields?: LogFields): void {
     if (!logger.enabled(l)) return;
-    write(redact(formatLine(l, message, fields)));
+    const line = redact(formatLine(l, message, fields));
+    if (written.has(line)) return;
+    written.add(line);
+    write(line);
   }
   return logger;
 }

@@ -44,7 +44,7 @@ export class CloudSession {
       endpoint: this.config.metadata.endpoint,
       disableIMDSv1: this.config.metadata.disableIMDSv1,
       deadline: this.deadline,
-      onRetry: (message) => this.logger.warn(message),
+      onRetry: (message) => this.logger.info(message),
     });
     return this.metadataClient;
   }
@@ -64,7 +64,7 @@ export class CloudSession {
         identity: this.identity,
         deadline: this.deadline,
         onCall: (action, ms, outcome) => this.summary.calls.push({ action, ms, outcome }),
-        onRetry: (message) => this.logger.warn(message),
+        onRetry: (message) => this.logger.info(message),
       });
       this.clients.set(region, client);
     }
