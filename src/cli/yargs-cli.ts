@@ -4,7 +4,7 @@ import yargs from 'yargs';
 import { ProviderError, describeError } from '../errors.ts';
 import { createLogger, oneLine } from '../log/logger.ts';
 import { PROGRAM_NAME, VERSION } from '../version.ts';
-import { runGetCredentials } from './get-credentials.ts';
+import { COMMANDS } from './commands/index.ts';
 import { EXIT_OK, EXIT_USAGE } from './invocation.ts';
 import { runKubeletMode } from './kubelet-mode.ts';
 import { GLOBAL_FLAGS, toFlagValues } from './options.ts';
@@ -20,19 +20,10 @@ export async function runCli(argv: string[], writeStdout: (text: string) => Prom
     .options(GLOBAL_FLAGS)
     .command('$0', false, {}, async (args) => {
       exitCode = await runKubeletMode(toFlagValues(args), writeStdout);
-    })
-    .command(
-      'get-credentials <image>',
-      'Run the kubelet path for IMAGE and print the response (password redacted)',
-      (y) =>
-        y
-          .positional('image', { type: 'string', demandOption: true, describe: 'Image reference, e.g. registry.cn-hangzhou.aliyuncs.com/ns/app:tag' })
-          .option('show-password', { type: 'boolean', default: false, describe: 'Print the registry password' })
-          .option('api-version', { type: 'string', default: 'v1', describe: 'Response apiVersion: v1, v1beta1 or v1alpha1' }),
-      async (args) => {
-        exitCode = await runGetCredentials(toFlagValues(args), { image: args.image, showPassword: args['show-password'], apiVersion: args['api-version'] }, writeStdout);
-      },
-    )
+    });
+  const io = { writeStdout, setExitCode: (code: number) => (exitCode = code) };
+  for (const command of COMMANDS) command.register(cli, io);
+  cli
     .example('echo \'{"kind":"CredentialProviderRequest","apiVersion":"credentialprovider.kubelet.k8s.io/v1","image":"registry.cn-hangzhou.aliyuncs.com/ns/app"}\' | $0', 'what the kubelet does')
     .example('$0 get-credentials my-registry.cn-shanghai.cr.aliyuncs.com/team/app:v1', 'the same from a shell')
     .version(VERSION)
