@@ -1,0 +1,57 @@
+// `install`: puts the provider on this node (run by the DaemonSet with the host root mounted).
+import type { Argv } from 'yargs';
+import { exitCodeOf, hostOptions, runContext } from '../../install/cli.ts';
+import { sourceBinary } from '../../install/binary.ts';
+import { runInstall } from '../../install/install.ts';
+import { LAYOUT_NAMES, type LayoutName } from '../../install/layouts/types.ts';
+import { NODE_PROVIDER_CONFIG } from '../../install/paths.ts';
+import type { CliCommand } from './types.ts';
+
+export const installCommand: CliCommand = {
+  register(cli: Argv, io) {
+    return cli.command(
+      'install',
+      'Install the provider on this node: binary, configs, and (with --configure-kubelet) the kubelet flags; restarts the kubelet only when needed and rolls back if it does not come back healthy',
+      (y) =>
+        hostOptions(y)
+          .option('layout', { type: 'string', choices: LAYOUT_NAMES, describe: 'How the node runs the kubelet [default: detected]' })
+          .option('bin-dir', { type: 'string', describe: 'Kubelet --image-credential-provider-bin-dir [default: the kubelet\'s, or per layout]' })
+          .option('kubelet-config-file', { type: 'string', describe: 'Kubelet --image-credential-provider-config file or directory [default: the kubelet\'s, or per layout]' })
+          .option('kubelet-flags-file', { type: 'string', describe: 'Environment file where the kubelet flags are added [default: per layout]' })
+          .option('kubelet-flags-var', { type: 'string', describe: 'Variable of --kubelet-flags-file to add them to [default: KUBELET_EXTRA_ARGS, ACK: KUBELET_CUSTOMIZED_ARGS]' })
+          .option('kubelet-unit', { type: 'string', describe: 'Service to restart [default: kubelet.service, or the k3s/rke2 service]' })
+          .option('kubelet-version', { type: 'string', describe: 'Kubelet version, e.g. 1.30 [default: asked from the kubelet]' })
+          .option('configure-kubelet', { type: 'boolean', default: false, describe: 'Add the missing kubelet flags where this layout takes them' })
+          .option('provider-config', { type: 'string', describe: 'Provider config to install (YAML or JSON, e.g. the mounted ConfigMap)' })
+          .option('node-provider-config', { type: 'string', default: NODE_PROVIDER_CONFIG, describe: 'Where the provider config goes on the node' })
+          .option('binary', { type: 'string', describe: 'Provider executable to install [default: this executable when it is the single-file binary]' }),
+      async (args) => {
+        io.setExitCode(
+          await exitCodeOf(async () => {
+            const ctx = runContext(args, io.writeStdout);
+            const opt = (name: string) => (typeof args[name] === 'string' ? (args[name] as string) : undefined);
+            await runInstall(ctx, {
+              binary: sourceBinary(opt('binary')),
+              nodeProviderConfig: args['node-provider-config'],
+              configureKubelet: args['configure-kubelet'],
+              ...defined({
+                layout: opt('layout') as LayoutName | undefined,
+                binDir: opt('bin-dir'),
+                kubeletConfigFile: opt('kubelet-config-file'),
+                kubeletFlagsFile: opt('kubelet-flags-file'),
+                kubeletFlagsVar: opt('kubelet-flags-var'),
+                kubeletUnit: opt('kubelet-unit'),
+                kubeletVersion: opt('kubelet-version'),
+                providerConfig: opt('provider-config'),
+              }),
+            });
+          }),
+        );
+      },
+    );
+  },
+};
+
+function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

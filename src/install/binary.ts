@@ -1,0 +1,28 @@
+// The provider executable in the kubelet's plugin directory. The kubelet resolves and execs it
+// per call, so replacing it needs no restart; an identical file is left alone.
+import { readFileSync } from 'node:fs';
+import { fileChange, type FileChange } from './changes.ts';
+import { InstallError } from './errors.ts';
+import type { HostFs } from './host-fs.ts';
+import { PROVIDER_NAME } from './paths.ts';
+
+export const BINARY_MODE = 0o755;
+
+/** The executable to copy: --binary, else this process when it is the single-file binary. */
+export function sourceBinary(explicit: string | undefined): string {
+  if (explicit !== undefined) return explicit;
+  const sea = process.getBuiltinModule('node:sea') as { isSea?: () => boolean } | undefined;
+  if (sea?.isSea?.() === true) return process.execPath;
+  throw new InstallError('not running as the single-file binary: pass --binary PATH with the provider executable to install', { usage: true });
+}
+
+export function binaryChange(fs: HostFs, binDir: string, source: string): FileChange | undefined {
+  let content: Buffer;
+  try {
+    content = readFileSync(source);
+  } catch {
+    throw new InstallError(`cannot read the provider binary ${source}; pass --binary with a readable file`, { usage: true });
+  }
+  const path = fs.realHostPath(`${binDir}/${PROVIDER_NAME}`);
+  return fileChange(path, 'binary', fs.read(path), fs.stat(path)?.mode, content, BINARY_MODE);
+}

@@ -1,0 +1,116 @@
+// The install plan: every file change, and whether and how the kubelet is restarted. Nothing
+// on the node changes here; the same inputs on an installed node give an empty plan.
+import type { ConfigFile } from '../config/schema.ts';
+import { binaryChange } from './binary.ts';
+import { needsRestart, type FileChange } from './changes.ts';
+import { buildProviderEntry, type TokenAttributesInput } from './credential-config/entry.ts';
+import { planKubeletConfig, providerNames } from './credential-config/plan.ts';
+import { InstallError } from './errors.ts';
+import type { HostFs } from './host-fs.ts';
+import type { HostSystem } from './host-system.ts';
+import { flagValue, flagValues, hasCredentialProviderGate } from './kubelet/argv.ts';
+import { apiChoice, atLeast, parseKubeletVersion, type KubeletVersion } from './kubelet/version.ts';
+import { detectLayout } from './layouts/detect.ts';
+import { flagEditChange } from './layouts/flag-edit.ts';
+import type { DetectOptions, Layout } from './layouts/types.ts';
+import { FLAG_BIN_DIR, FLAG_CONFIG, FLAG_FEATURE_GATES, GATE_NAME, PROVIDER_NAME } from './paths.ts';
+import { providerConfigChange, resolveProviderConfig } from './provider-config.ts';
+import type { RestartPlan } from './transaction.ts';
+
+export interface InstallInputs extends DetectOptions {
+  binary: string; // pod-side path of the executable to install
+  providerConfig?: string; // pod-side path of the source config
+  nodeProviderConfig: string; // host path
+  configureKubelet: boolean;
+  kubeletVersion?: string;
+  tokenAttributes?: TokenAttributesInput;
+}
+
+export interface InstallPlan {
+  layout: Layout;
+  version: KubeletVersion;
+  binDir: string;
+  configPath: string;
+  providerConfig: ConfigFile;
+  changes: FileChange[];
+  restart: RestartPlan | undefined;
+  warnings: string[];
+}
+
+export async function planInstall(fs: HostFs, host: HostSystem, inputs: InstallInputs): Promise<InstallPlan> {
+  const layout = detectLayout(fs, inputs);
+  const warnings = [...layout.warnings];
+  const version = parseKubeletVersion(inputs.kubeletVersion ?? (await host.kubeletVersion(layout.kubeletBinary ?? 'kubelet')));
+  const choice = apiChoice(version);
+
+  const existingConfig = flagValue(layout.argv, FLAG_CONFIG);
+  const existingBinDir = flagValue(layout.argv, FLAG_BIN_DIR);
+  const configPath = pickPath('--kubelet-config-file', inputs.kubeletConfigFile, existingConfig, FLAG_CONFIG) ?? layout.defaultConfig;
+  const binDir = pickPath('--bin-dir', inputs.binDir, existingBinDir, FLAG_BIN_DIR) ?? layout.defaultBinDir;
+  for (const p of [configPath, binDir, inputs.nodeProviderConfig]) {
+    if (!p.startsWith('/') || /[\s"'\\$`%]/.test(p)) throw new InstallError(`${p} must be an absolute path without spaces, quotes, $, % or backslashes`, { usage: true });
+  }
+
+  const providerConfig = await resolveProviderConfig(fs, inputs.nodeProviderConfig, inputs.providerConfig);
+  const changes: FileChange[] = [];
+  const push = (c: FileChange | undefined) => c && changes.push(c);
+  const binary = binaryChange(fs, binDir, inputs.binary);
+  push(binary);
+  push(providerConfigChange(fs, inputs.nodeProviderConfig, providerConfig));
+
+  const entry = buildProviderEntry({ version, nodeProviderConfigPath: inputs.nodeProviderConfig, providerConfig, ...(inputs.tokenAttributes ? { tokenAttributes: inputs.tokenAttributes } : {}) });
+  const saGate = serviceAccountGate(layout.argv, version);
+  const kubeletConfig = planKubeletConfig(fs, configPath, entry, { version, serviceAccountTokenGate: saGate });
+  push(kubeletConfig.change);
+  checkBinaries(fs, binDir, providerNames(kubeletConfig.documents), binary !== undefined);
+
+  // Flags: only the missing ones, only where this layout takes them.
+  const missing: string[] = [];
+  if (existingConfig === undefined) missing.push(`${FLAG_CONFIG}=${configPath}`);
+  if (existingBinDir === undefined) missing.push(`${FLAG_BIN_DIR}=${binDir}`);
+  if (choice.needsFeatureGate && !hasCredentialProviderGate(layout.argv)) missing.push(`${FLAG_FEATURE_GATES}=${GATE_NAME}=true`);
+  let wired = layout.automaticWiring || missing.length === 0;
+  if (!layout.automaticWiring && missing.length > 0) {
+    if (inputs.configureKubelet) {
+      if (layout.flagTarget === undefined) throw new InstallError('no place known to add the kubelet flags on this node; pass --kubelet-flags-file (an EnvironmentFile whose variable the kubelet ExecStart expands)', { usage: true });
+      push(flagEditChange(fs, layout.flagTarget, missing));
+      wired = true;
+    } else {
+      warnings.push(`the kubelet does not use the provider yet: add ${missing.join(' ')} to its command line, or re-run with --configure-kubelet`);
+    }
+  }
+
+  const kubeletFacing = changes.some((c) => needsRestart(c) && (c.kind === 'kubelet-flags' || wired));
+  let restart: RestartPlan | undefined;
+  if (kubeletFacing) {
+    if (layout.unit === undefined) warnings.push('the kubelet config changed but no unit is known to restart: restart the kubelet yourself');
+    else restart = { unit: layout.unit, daemonReload: changes.some((c) => c.kind === 'kubelet-flags') };
+  }
+  return { layout, version, binDir, configPath, providerConfig, changes, restart, warnings };
+}
+
+function pickPath(option: string, explicit: string | undefined, existing: string | undefined, flag: string): string | undefined {
+  if (explicit !== undefined && existing !== undefined && explicit.replace(/\/+$/, '') !== existing.replace(/\/+$/, '')) {
+    throw new InstallError(`the kubelet already runs with ${flag}=${existing}; drop ${option} or make it ${existing} (a second flag would conflict)`, { usage: true });
+  }
+  return explicit ?? existing;
+}
+
+/** KubeletServiceAccountTokenForCredentialProviders: default on from 1.34, off in 1.33. */
+function serviceAccountGate(argv: string[], version: KubeletVersion): boolean {
+  const gates = flagValues(argv, FLAG_FEATURE_GATES).flatMap((v) => v.split(',')).map((g) => g.trim());
+  if (gates.includes('KubeletServiceAccountTokenForCredentialProviders=false')) return false;
+  if (gates.includes('KubeletServiceAccountTokenForCredentialProviders=true')) return atLeast(version, 33);
+  return atLeast(version, 34);
+}
+
+/** The kubelet refuses to start when a configured provider has no executable in the bin dir. */
+function checkBinaries(fs: HostFs, binDir: string, names: string[], oursPlanned: boolean): void {
+  for (const name of names) {
+    if (name === PROVIDER_NAME && oursPlanned) continue;
+    const st = fs.stat(`${binDir}/${name}`);
+    if (st === undefined || !st.isFile || (st.mode & 0o111) === 0) {
+      throw new InstallError(`the kubelet config names provider "${name}" but ${binDir}/${name} is missing or not executable; the kubelet would not start. Install that plugin or remove its entry, then re-run`);
+    }
+  }
+}

@@ -1,0 +1,245 @@
+// Fake host trees for installer tests: a temp dir standing for the node's root, a snapshot of
+// everything in it (type, mode, bytes, link targets) to prove byte-identical restores, and the
+// fake HostSystem's state file.
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { HostFs } from '../../src/install/host-fs.ts';
+import { fakeHostSystem, type FakeState } from '../../src/install/host-system.ts';
+import type { RunContext } from '../../src/install/install.ts';
+import { NODE_PROVIDER_CONFIG } from '../../src/install/paths.ts';
+import type { InstallInputs } from '../../src/install/plan.ts';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const BUNDLE = join(REPO_ROOT, 'dist', 'aliyun-acr-credential-provider.cjs');
+
+export type TreeSpec = Record<string, string | { content: string; mode?: number } | { symlink: string }>;
+
+const made: string[] = [];
+
+export function tempDir(prefix = 'acr-install-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
+export function cleanup(): void {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+/** A host root with these files (host paths); directories are 0755. */
+export function makeHost(spec: TreeSpec): string {
+  const root = tempDir('acr-host-');
+  writeTree(root, spec);
+  return root;
+}
+
+export function writeTree(root: string, spec: TreeSpec): void {
+  for (const [path, value] of Object.entries(spec)) {
+    const full = join(root, path);
+    mkdirp(root, dirname(path));
+    if (typeof value === 'string') writeFileSync(full, value, { mode: 0o644 });
+    else if ('symlink' in value) symlinkSync(value.symlink, full);
+    else {
+      writeFileSync(full, value.content);
+      chmodSync(full, value.mode ?? 0o644);
+    }
+  }
+}
+
+function mkdirp(root: string, hostDir: string): void {
+  let current = root;
+  for (const part of hostDir.split('/').filter((p) => p !== '')) {
+    current = join(current, part);
+    try {
+      lstatSync(current);
+    } catch {
+      mkdirSync(current);
+      chmodSync(current, 0o755);
+    }
+  }
+}
+
+export type Snapshot = Record<string, string>;
+
+/** Every entry under root: "dir 755", "file 644 <base64>", "link <target>". */
+export function snapshot(root: string): Snapshot {
+  const out: Snapshot = {};
+  const walk = (dir: string, rel: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      const full = join(dir, name);
+      const path = `${rel}/${name}`;
+      const st = lstatSync(full);
+      if (st.isSymbolicLink()) out[path] = `link ${readlinkSync(full)}`;
+      else if (st.isDirectory()) {
+        out[path] = `dir ${(st.mode & 0o7777).toString(8)}`;
+        walk(full, path);
+      } else out[path] = `file ${(st.mode & 0o7777).toString(8)} ${readFileSync(full).toString('base64')}`;
+    }
+  };
+  walk(root, '');
+  return out;
+}
+
+export function readHost(root: string, path: string): string {
+  return readFileSync(join(root, path), 'utf8');
+}
+
+export function modeOf(root: string, path: string): number {
+  return lstatSync(join(root, path)).mode & 0o7777;
+}
+
+/** A fake HostSystem state file outside the host tree. */
+export function fakeState(state: FakeState): string {
+  const path = join(tempDir('acr-fake-'), 'host-system.json');
+  writeFileSync(path, JSON.stringify(state));
+  return path;
+}
+
+export function readState(path: string): FakeState {
+  return JSON.parse(readFileSync(path, 'utf8')) as FakeState;
+}
+
+/** A stand-in provider executable. */
+export function fakeBinary(content = '#!/bin/sh\necho provider\n'): string {
+  const path = join(tempDir('acr-bin-'), 'aliyun-acr-credential-provider');
+  writeFileSync(path, content);
+  chmodSync(path, 0o755);
+  return path;
+}
+
+export function writeFile(content: string, name = 'config.yaml'): string {
+  const path = join(tempDir('acr-src-'), name);
+  writeFileSync(path, content);
+  return path;
+}
+
+export interface Captured {
+  ctx: RunContext;
+  logs: string[];
+  stdout: string[];
+}
+
+export function context(root: string, stateFile: string, options: { dryRun?: boolean } = {}): Captured {
+  const logs: string[] = [];
+  const stdout: string[] = [];
+  return {
+    ctx: {
+      fs: new HostFs(root),
+      host: fakeHostSystem(stateFile),
+      health: { timeoutMs: 50, intervalMs: 5 },
+      dryRun: options.dryRun ?? false,
+      log: (level, line) => logs.push(`${level}: ${line}`),
+      out: async (text) => {
+        stdout.push(text);
+      },
+    },
+    logs,
+    stdout,
+  };
+}
+
+export function inputs(binary: string, extra: Partial<InstallInputs> = {}): InstallInputs {
+  return { binary, nodeProviderConfig: NODE_PROVIDER_CONFIG, configureKubelet: true, ...extra };
+}
+
+// ---- node layouts ---------------------------------------------------------------------------
+
+export const KUBELET_UNIT_FILE = `[Unit]
+Description=kubelet: The Kubernetes Node Agent
+
+[Service]
+ExecStart=/usr/bin/kubelet
+Restart=always
+
+[Install]
+WantedBy=multi-user.target
+`;
+
+export function kubeadmDropIn(envFile: string): string {
+  return `# Note: This dropin only works with kubeadm and kubelet v1.11+
+[Service]
+Environment="KUBELET_KUBECONFIG_ARGS=--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf --kubeconfig=/etc/kubernetes/kubelet.conf"
+Environment="KUBELET_CONFIG_ARGS=--config=/var/lib/kubelet/config.yaml"
+# This is a file that "kubeadm init" and "kubeadm join" generates at runtime, populating the KUBELET_KUBEADM_ARGS variable dynamically
+EnvironmentFile=-/var/lib/kubelet/kubeadm-flags.env
+# This is a file that the user can use for overrides of the kubelet args as a last resort.
+EnvironmentFile=-${envFile}
+ExecStart=
+ExecStart=/usr/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBELET_KUBEADM_ARGS $KUBELET_EXTRA_ARGS
+`;
+}
+
+export const KUBEADM_FLAGS = 'KUBELET_KUBEADM_ARGS="--container-runtime-endpoint=unix:///var/run/containerd/containerd.sock --pod-infra-container-image=registry.k8s.io/pause:3.9"\n';
+
+export function kubeadmDebian(extra: TreeSpec = {}): TreeSpec {
+  return {
+    '/lib/systemd/system/kubelet.service': KUBELET_UNIT_FILE,
+    '/etc/systemd/system/kubelet.service.d/10-kubeadm.conf': kubeadmDropIn('/etc/default/kubelet'),
+    '/var/lib/kubelet/kubeadm-flags.env': KUBEADM_FLAGS,
+    '/etc/default/kubelet': 'KUBELET_EXTRA_ARGS=\n',
+    ...extra,
+  };
+}
+
+export function kubeadmRpm(extra: TreeSpec = {}): TreeSpec {
+  return {
+    '/usr/lib/systemd/system/kubelet.service': KUBELET_UNIT_FILE,
+    '/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf': kubeadmDropIn('/etc/sysconfig/kubelet'),
+    '/var/lib/kubelet/kubeadm-flags.env': KUBEADM_FLAGS,
+    '/etc/sysconfig/.keep': '',
+    ...extra,
+  };
+}
+
+export const ACK_ARGS = 'KUBELET_CUSTOMIZED_ARGS=" --eviction-hard=imagefs.available<15%,memory.available<300Mi --system-reserved=cpu=50m,memory=1272Mi "\n';
+
+export function ackNode(extra: TreeSpec = {}): TreeSpec {
+  return {
+    '/etc/systemd/system/kubelet.service': KUBELET_UNIT_FILE,
+    '/etc/systemd/system/kubelet.service.d/10-kubeadm.conf': `[Service]
+Environment="KUBELET_KUBECONFIG_ARGS=--kubeconfig=/etc/kubernetes/kubelet.conf"
+Environment="KUBELET_CONFIG_ARGS=--config=/var/lib/kubelet/config.yaml"
+EnvironmentFile=-/etc/kubernetes/kubelet-customized-args.conf
+ExecStart=
+ExecStart=/usr/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBELET_CUSTOMIZED_ARGS
+`,
+    '/etc/kubernetes/kubelet-customized-args.conf': ACK_ARGS,
+    ...extra,
+  };
+}
+
+export function k3sNode(unit = 'k3s.service', exec = '/usr/local/bin/k3s server'): TreeSpec {
+  return {
+    [`/etc/systemd/system/${unit}`]: `[Unit]\nDescription=Lightweight Kubernetes\n\n[Service]\nType=notify\nExecStart=${exec}\n`,
+    [`/etc/systemd/system/multi-user.target.wants/${unit}`]: { symlink: `/etc/systemd/system/${unit}` },
+  };
+}
+
+export function systemdWithVar(): TreeSpec {
+  return {
+    '/etc/systemd/system/kubelet.service': `[Unit]
+Description=Kubernetes Kubelet
+
+[Service]
+Environment="KUBELET_ARGS=--v=2 --node-labels=a=b"
+ExecStart=/usr/local/bin/kubelet --config=/var/lib/kubelet/config.yaml $KUBELET_ARGS
+Restart=on-failure
+`,
+  };
+}
+
+export function systemdNoVar(): TreeSpec {
+  return {
+    '/etc/systemd/system/kubelet.service': `[Unit]
+Description=Kubernetes Kubelet
+
+[Service]
+ExecStart=/usr/local/bin/kubelet \\
+  --config=/var/lib/kubelet/config.yaml \\
+  --v=2
+Restart=on-failure
+`,
+  };
+}
