@@ -1,0 +1,116 @@
+// The single-file executables (npm run build:binary) as shipped: the whole black-box suite
+// against the amd64 binary, and the arm64 binary under qemu-user answering from an on-disk cache
+// filled by the amd64 one while the cloud is gone.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startEmulators } from '../emulators/index.ts';
+import type { Emulators } from '../emulators/index.ts';
+import { kubeletRequest, parseResponse, REPO_ROOT, writeConfig } from '../helpers/run-provider.ts';
+import { binaryOf, ensureBinaries, missingTool } from './build-outputs.ts';
+
+const VERSION = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+const PE_IMAGE = 'registry.cn-hangzhou.aliyuncs.com/ns/app';
+const QEMU = ['qemu-aarch64-static', '-L', '/usr/aarch64-linux-gnu'];
+const qemuMissing = missingTool('qemu-aarch64-static') ?? (existsSync('/usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1') ? undefined : 'not installed: libc6-arm64-cross (/usr/aarch64-linux-gnu)');
+
+const MiB = (path: string): string => `${(statSync(path).size / 1024 / 1024).toFixed(1)} MiB`;
+
+/** Runs `cmd` once like the kubelet does: clean environment, request on stdin (asynchronously:
+ * the emulators answer from this process). */
+function runOnce(cmd: string[], args: string[], stdin?: string): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd[0]!, [...cmd.slice(1), ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, stdio: ['pipe', 'pipe', 'pipe'], timeout: 120_000 });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr, ms: performance.now() - started }));
+    child.stdin.end(stdin ?? '');
+  });
+}
+
+before(() => ensureBinaries());
+
+describe('amd64 single-file binary', () => {
+  it('passes the whole black-box suite (ACR_PROVIDER_BIN)', { timeout: 15 * 60_000 }, async (t) => {
+    const bin = binaryOf('amd64');
+    t.diagnostic(`binary size: ${MiB(bin)} (${bin})`);
+    // The runner's own context variable would make the nested runner talk its internal protocol.
+    const { NODE_TEST_CONTEXT: _ignored, ...env } = process.env;
+    // ACR_PROVIDER_BUNDLE points nowhere: had the suite not used the binary, every test would fail.
+    const child = spawn(process.execPath, ['--test', '--test-reporter=tap', 'test/blackbox/*.test.ts'], {
+      cwd: REPO_ROOT,
+      env: { ...env, ACR_PROVIDER_BIN: bin, ACR_PROVIDER_BUNDLE: join(REPO_ROOT, 'dist', 'no-such-bundle.cjs') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString('utf8')));
+    const started = performance.now();
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    const summary: Record<string, number> = {};
+    for (const m of out.matchAll(/^# (tests|suites|pass|fail|cancelled|skipped|todo) (\d+)$/gm)) summary[m[1]!] = Number(m[2]);
+    t.diagnostic(`black-box suite on the binary: ${JSON.stringify(summary)} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    const failures = [...out.matchAll(/^\s*not ok \d+ - (.+)$/gm)].map((m) => m[1]).slice(0, 10);
+    assert.equal(code, 0, `the black-box suite failed on the binary: ${failures.join('; ')}\n${err.slice(-2000)}`);
+    assert.equal(summary.fail, 0);
+    assert.equal(summary.cancelled, 0);
+    assert.ok((summary.tests ?? 0) >= 50, `expected the whole suite (at least 50 tests), the runner reported ${summary.tests}`);
+    assert.equal(summary.pass, (summary.tests ?? 0) - (summary.skipped ?? 0) - (summary.todo ?? 0));
+  });
+});
+
+describe('arm64 single-file binary under qemu-user', { skip: qemuMissing }, () => {
+  let dir = '';
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'acr-arm64-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('--version prints the package version', async (t) => {
+    const bin = binaryOf('arm64');
+    t.diagnostic(`binary size: ${MiB(bin)}`);
+    assert.match(readFileSync(bin).subarray(0, 20).toString('latin1'), /^\x7fELF/);
+    const r = await runOnce([...QEMU, bin], ['--version']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), VERSION);
+    t.diagnostic(`--version under qemu: ${r.ms.toFixed(0)} ms`);
+  });
+
+  it('answers from the on-disk cache the amd64 binary filled, with the cloud gone', async (t) => {
+    let e: Emulators | undefined = await startEmulators();
+    try {
+      const config = writeConfig(dir, e);
+      const first = await runOnce([binaryOf('amd64')], ['--config', config], kubeletRequest(PE_IMAGE));
+      assert.equal(first.code, 0, first.stderr);
+      const issued = parseResponse(first.stdout).auth?.['registry.cn-hangzhou.aliyuncs.com'];
+      assert.ok(issued, 'the amd64 binary returned credentials');
+      assert.equal(e.state.issuedTokens().filter((tk) => tk.password === issued.password).length, 1, 'the token came from the emulated CR API');
+      const imdsUrl = e.imds.url;
+      await e.close();
+      e = undefined;
+      await assert.rejects(fetch(imdsUrl), 'the metadata endpoint must be closed now');
+
+      const hit = await runOnce([...QEMU, binaryOf('arm64')], ['--config', config], kubeletRequest(PE_IMAGE));
+      assert.equal(hit.code, 0, `arm64 binary failed: ${hit.stderr}`);
+      const response = parseResponse(hit.stdout);
+      assert.equal(response.cacheKeyType, 'Registry');
+      assert.deepEqual(response.auth?.['registry.cn-hangzhou.aliyuncs.com'], issued, 'the arm64 binary served the cached token');
+      t.diagnostic(`arm64 cache hit under qemu: ${hit.ms.toFixed(0)} ms`);
+
+      // Control: a registry that is not cached needs the cloud, and there is none.
+      const miss = await runOnce([...QEMU, binaryOf('arm64')], ['--config', config, '--timeout', '3s'], kubeletRequest('registry.cn-shanghai.aliyuncs.com/ns/app'));
+      assert.notEqual(miss.code, 0, 'a cache miss cannot succeed without the cloud');
+      assert.equal(miss.stdout, '');
+    } finally {
+      await e?.close();
+    }
+  });
+});
