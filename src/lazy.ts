@@ -3,3 +3,4 @@
 // part as an embedded module that is compiled only when first used (packaging/build/bundle.ts).
 export { refreshToken } from './provider/refresh.ts';
 export { runCli } from './cli/yargs-cli.ts';
+export { compact as compactCounters } from './metrics/counters.ts';

@@ -7,9 +7,21 @@ import { writeStdout } from './cli/stdout.ts';
 import { describeError } from './errors.ts';
 import { createLogger } from './log/logger.ts';
 
+const DOCKER_HELPER_NAME = 'docker-credential-aliyun-acr';
+
 function exitOnCrash(error: unknown): never {
   createLogger('error').error(`internal error: ${describeError(error)}`);
   process.exit(1);
+}
+
+/**
+ * Docker-style clients run `docker-credential-<name> get`. Under that name (a symlink or copy)
+ * the binary speaks their protocol: argv0 is the name it was started by (a Node SEA binary, or
+ * the shebang'd bundle); argv[1] is the script path when run as `node <symlink>`.
+ */
+function invokedAsDockerHelper(): boolean {
+  const base = (p: string | undefined): string => (p ?? '').slice((p ?? '').lastIndexOf('/') + 1).replace(/\.c?js$/, '');
+  return base(process.argv0) === DOCKER_HELPER_NAME || base(process.argv[1]) === DOCKER_HELPER_NAME;
 }
 
 async function main(): Promise<number> {
@@ -19,6 +31,10 @@ async function main(): Promise<number> {
   // break the one-line-on-stderr rule.
   process.noDeprecation = true;
   const argv = process.argv.slice(2);
+  if (invokedAsDockerHelper()) {
+    const { runCli } = await import('./lazy.ts');
+    return runCli(['docker-credential-helper', ...argv], writeStdout);
+  }
   const flags = parseKubeletModeArgv(argv);
   if (flags) return runKubeletMode(flags, writeStdout);
   const { runCli } = await import('./lazy.ts');

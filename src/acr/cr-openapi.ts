@@ -2,20 +2,17 @@
 // not in our registry). Each call: per-attempt timeouts inside the invocation's deadline,
 // bounded retries, IsSuccess checked on 200s, and the response validated before use.
 import openapi, { Config, OpenApiRequest, Params } from '@alicloud/openapi-client';
-import { RuntimeOptions } from '@alicloud/tea-util';
-import { ProviderError, isProviderError } from '../errors.ts';
+import { ProviderError } from '../errors.ts';
 import { registerSecret } from '../log/logger.ts';
 import type { Deadline } from '../resilience/deadline.ts';
-import { withRetry } from '../resilience/retry.ts';
 import { classifyApiCode, classifyCallError, type CallContext } from './api-errors.ts';
 import type { CrApi, GetAuthorizationTokenResponseBody, ListInstanceEndpointResponseBody, ListInstanceResponseBody, PersonalAuthorizationTokenBody } from './cr-api.ts';
 import type { ApiEndpoint } from './endpoints.ts';
+import { callOpenApi, type OpenApiCallOptions } from './openapi-call.ts';
 import { PROGRAM_NAME, VERSION } from '../version.ts';
 import type { CloudCredential } from '../identity/credentials.ts';
 
 const OpenApiClient = openapi.default;
-/** One attempt may not take longer than this; retries and the deadline handle the rest. */
-const ATTEMPT_TIMEOUT_MS = 10_000;
 const USER_AGENT = `${PROGRAM_NAME}/${VERSION}`;
 
 export interface CrOpenApiOptions {
@@ -108,44 +105,17 @@ export class CrOpenApiClient implements CrApi {
   /** One API call with retries; `read` validates the body inside the retry loop, so a
    *  response without the expected fields is retried like any other bad answer. */
   private async call<T>(params: Params, request: OpenApiRequest, ctx: CallContext, read: (body: Record<string, any>) => T): Promise<T> {
-    // Credentials first, with the metadata client's own retries; inside the API retry loop
-    // they come from memory. Retrying them here too would multiply the attempts.
-    await this.options.credential.getCredential();
-    return withRetry(
-      async () => {
-        const timeout = this.options.deadline.attemptTimeoutMs(ATTEMPT_TIMEOUT_MS);
-        // connectTimeout doubles as a socket idle timeout in httpx: keep it >= readTimeout.
-        const runtime = new RuntimeOptions({ readTimeout: timeout, connectTimeout: timeout });
-        const started = Date.now();
-        let body: Record<string, any>;
-        try {
-          const response = await this.client.callApi(params, request, runtime);
-          body = (response?.body ?? {}) as Record<string, any>;
-        } catch (error) {
-          const classified = classifyCallError(error, ctx);
-          this.options.onCall?.(ctx.action, Date.now() - started, classified.errorClass);
-          throw classified;
-        }
-        if (body.IsSuccess === false) {
-          const classified = classifyApiCode(stringOrUndefined(body.Code), stringOrUndefined(body.Message), 200, ctx);
-          this.options.onCall?.(ctx.action, Date.now() - started, classified.errorClass);
-          throw classified;
-        }
-        try {
-          const result = read(body);
-          this.options.onCall?.(ctx.action, Date.now() - started, 'ok');
-          return result;
-        } catch (error) {
-          this.options.onCall?.(ctx.action, Date.now() - started, 'malformed');
-          throw error;
-        }
-      },
-      {
-        deadline: this.options.deadline,
-        isRetryable: (error) => isProviderError(error) && error.retryable && error.errorClass !== 'metadata' && error.errorClass !== 'no-role',
-        onRetry: (error) => this.options.onRetry?.(`${(error as Error).message}; retrying`),
-      },
-    );
+    const options: OpenApiCallOptions = {
+      action: ctx.action,
+      deadline: this.options.deadline,
+      credential: this.options.credential,
+      classifyThrown: (error) => classifyCallError(error, ctx),
+      classifyFailure: (code, message) => classifyApiCode(code, message, 200, ctx),
+      malformed: () => this.malformed(ctx.action),
+    };
+    if (this.options.onCall) options.onCall = this.options.onCall;
+    if (this.options.onRetry) options.onRetry = this.options.onRetry;
+    return callOpenApi(this.client, params, request, options, read);
   }
 
   private context(action: string, ramAction: string, subject?: string): CallContext {
@@ -157,8 +127,4 @@ export class CrOpenApiClient implements CrApi {
   private malformed(action: string): ProviderError {
     return new ProviderError('api', `${action} at ${this.options.endpoint.url} returned a response without the expected fields`, { retryable: true });
   }
-}
-
-function stringOrUndefined(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
 }

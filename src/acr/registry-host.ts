@@ -15,7 +15,8 @@ export type RegistryTarget =
   | { kind: 'personal'; host: string; region: string; intl: boolean; network: 'public' | 'vpc' | 'internal' }
   | { kind: 'enterprise'; host: string; region: string; instanceName: string; network: 'public' | 'vpc' }
   | { kind: 'personal-dedicated'; host: string; region: string; instanceId: string; network: 'public' | 'vpc' }
-  | { kind: 'custom'; host: string; entryIndex: number }
+  /** region: from the host itself when a built-in ACR host is configured with an instanceId. */
+  | { kind: 'custom'; host: string; entryIndex: number; region?: string }
   | { kind: 'unrecognized'; host: string };
 
 // Two letters, then '-'-separated lowercase alphanumeric labels. The fixed

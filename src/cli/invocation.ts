@@ -1,11 +1,14 @@
 // The shared core of kubelet mode and get-credentials: load config, run the request under the
-// overall deadline, log one summary line, and turn any failure into one line and an exit code.
+// overall deadline, log one summary line, count the invocation, and turn any failure into one
+// line and an exit code.
 import { loadConfig } from '../config/load.ts';
 import type { FlagValues, ProviderConfig } from '../config/resolve.ts';
 import { ProviderError, describeError, isProviderError } from '../errors.ts';
 import type { CredentialProviderRequest } from '../kubelet/api.ts';
 import { RequestError } from '../kubelet/request.ts';
+import { LogFile } from '../log/log-file.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
+import { appendToJournal, journalLine } from '../metrics/journal.ts';
 import { provideCredentials, type ProvideResult } from '../provider/provide.ts';
 import { newSummary, summaryFields, type InvocationSummary } from '../provider/summary.ts';
 import { Deadline } from '../resilience/deadline.ts';
@@ -14,10 +17,17 @@ export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
+/** Beyond this journal size, a cache miss (already off the fast path) folds it into totals. */
+const COMPACT_JOURNAL_AT_BYTES = 256 * 1024;
+/** Any invocation compacts past this size (a node that only ever hits). */
+const FORCE_COMPACT_AT_BYTES = 4 * 1024 * 1024;
+
 export interface Invocation {
   startedAt: number;
   logger: Logger;
   summary: InvocationSummary;
+  /** Set once the configuration is loaded: where the counters live. */
+  config?: ProviderConfig;
 }
 
 export function startInvocation(): Invocation {
@@ -27,6 +37,9 @@ export function startInvocation(): Invocation {
 export async function loadInvocationConfig(inv: Invocation, flags: FlagValues): Promise<ProviderConfig> {
   const config = await loadConfig(flags);
   inv.logger.level = config.logLevel;
+  inv.logger.format = config.logFormat;
+  if (config.logFile) inv.logger.sink = new LogFile(config.logFile.path, config.logFile);
+  inv.config = config;
   return config;
 }
 
@@ -39,6 +52,7 @@ export async function provideWithinDeadline(inv: Invocation, config: ProviderCon
   try {
     const result = await Promise.race([provideCredentials(request, { config, env: process.env, logger: inv.logger, deadline, summary: inv.summary }), overrun]);
     inv.logger.info('served', summaryFields(inv.summary, inv.startedAt));
+    await countInvocation(inv, true);
     return result;
   } finally {
     clearTimeout(timer);
@@ -46,10 +60,31 @@ export async function provideWithinDeadline(inv: Invocation, config: ProviderCon
 }
 
 /** Prints one line for the failure and returns the exit code. */
-export function reportFailure(inv: Invocation, error: unknown): number {
+export async function reportFailure(inv: Invocation, error: unknown): Promise<number> {
   const usage = error instanceof RequestError || (isProviderError(error) && (error.errorClass === 'input' || error.errorClass === 'config'));
   inv.summary.errorClass = error instanceof RequestError ? 'input' : isProviderError(error) ? error.errorClass : 'internal';
   inv.logger.info('failed', summaryFields(inv.summary, inv.startedAt));
   inv.logger.error(describeError(error));
+  await countInvocation(inv, false);
   return usage ? EXIT_USAGE : EXIT_FAILURE;
+}
+
+/**
+ * One journal line in the cache directory (an O_APPEND write, see src/metrics/journal.ts).
+ * Only a miss, which has already paid for the slow path, folds a grown journal into totals.
+ */
+async function countInvocation(inv: Invocation, ok: boolean): Promise<void> {
+  const cacheDir = inv.config?.cacheDir;
+  if (cacheDir === undefined) return;
+  const size = appendToJournal(cacheDir, journalLine(inv.summary, ok));
+  if (size === undefined) return;
+  const slowPath = inv.summary.cache !== 'hit' && inv.summary.cache !== 'not-acr';
+  if (size > FORCE_COMPACT_AT_BYTES || (slowPath && size > COMPACT_JOURNAL_AT_BYTES)) {
+    try {
+      const { compactCounters } = await import('../lazy.ts');
+      compactCounters(cacheDir);
+    } catch {
+      // counters are best effort
+    }
+  }
 }

@@ -14,7 +14,9 @@ export const GLOBAL_FLAGS = {
   'cache-dir': { type: 'string', description: 'Directory for cached tokens and instance ids (0700) [default: /var/lib/aliyun-acr-credential-provider]' },
   'expiring-threshold': { type: 'string', description: 'Refresh a token this long before it expires, a Go duration [default: 15m]' },
   timeout: { type: 'string', description: 'Overall deadline of one invocation, at most 55s (the kubelet kills plugins at 60s) [default: 30s]' },
-  'log-level': { type: 'string', description: 'stderr log level', choices: ['error', 'warn', 'info', 'debug'] },
+  'log-level': { type: 'string', description: 'Log level (stderr and --log-file); info adds one summary line per call [default: warn]', choices: ['error', 'warn', 'info', 'debug'] },
+  'log-format': { type: 'string', description: 'Log line format: text, or json (one object per line: time, level, msg, fields) [default: text]', choices: ['text', 'json'] },
+  'log-file': { type: 'string', description: 'Also append log lines to this file (absolute path; 0600, rotated at 10 MiB, 3 files kept)' },
   'metadata-endpoint': { type: 'string', description: 'ECS metadata service URL [default: $ALIBABA_CLOUD_IMDS_ENDPOINT or http://100.100.100.200]' },
   'cr-endpoint': { type: 'string', array: true, description: 'CR API endpoint: a URL template with {region}, or REGION=URL (repeatable)' },
   network: { type: 'string', description: 'Which CR API endpoint to use by default', choices: ['public', 'vpc'] },
@@ -37,6 +39,8 @@ export function toFlagValues(parsed: Record<string, unknown>): FlagValues {
   set('expiringThreshold', str('expiring-threshold'));
   set('timeout', str('timeout'));
   set('logLevel', str('log-level'));
+  set('logFormat', str('log-format'));
+  set('logFile', str('log-file'));
   set('metadataEndpoint', str('metadata-endpoint'));
   set('network', str('network'));
   const endpoints = parsed['cr-endpoint'];

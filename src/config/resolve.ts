@@ -2,7 +2,7 @@
 // then environment, then the config file, then defaults.
 import { ProviderError } from '../errors.ts';
 import { parseGoDuration } from '../kubelet/go-duration.ts';
-import { LOG_LEVELS, type LogLevel } from '../log/logger.ts';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../log/logger.ts';
 import { isGoDuration, isHttpUrl, type ConfigFile, type RegistryEntry } from './schema.ts';
 
 export const DEFAULT_CACHE_DIR = '/var/lib/aliyun-acr-credential-provider';
@@ -13,6 +13,14 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 export const MAX_TIMEOUT_MS = 55_000;
 
 export type CrNetwork = 'public' | 'vpc';
+export type CredentialSource = 'auto' | 'environment' | 'ecs-ram-role' | 'profile';
+
+export const DEFAULT_STS_ENDPOINT = 'https://sts.aliyuncs.com';
+/** What ACK RRSA trust policies expect (oidc:aud). */
+export const DEFAULT_SA_AUDIENCE = 'sts.aliyuncs.com';
+/** The annotation ack-pod-identity-webhook reads. */
+export const DEFAULT_ROLE_ANNOTATION = 'pod-identity.alibabacloud.com/role-name';
+export const DEFAULT_SESSION_SECONDS = 3600;
 
 export interface ProviderConfig {
   configFile?: string;
@@ -20,9 +28,17 @@ export interface ProviderConfig {
   expiringThresholdMs: number;
   timeoutMs: number;
   logLevel: LogLevel;
+  /** Log line format on stderr and in the log file. */
+  logFormat: LogFormat;
+  /** Optional log file (size-rotated, 0600) that gets every line at logLevel. */
+  logFile?: { path: string; maxBytes?: number; maxFiles?: number };
   metadata: { endpoint: string; roleName?: string; disableIMDSv1: boolean };
   cr: { network: CrNetwork; endpointTemplate?: string; endpointMap: Record<string, string> };
   registries: RegistryEntry[];
+  credentials: { source: CredentialSource; profile?: string; file?: string };
+  /** endpoint: a fixed URL or a {region} template; unset means the Alibaba endpoint for `network`. */
+  sts: { network: CrNetwork; endpoint?: string; regionId?: string };
+  serviceAccount: { oidcProviderArn?: string; accountId?: string; audience: string; roleAnnotation: string; durationSeconds: number };
 }
 
 /** Global flags as strings, exactly as the user typed them. */
@@ -32,6 +48,8 @@ export interface FlagValues {
   expiringThreshold?: string;
   timeout?: string;
   logLevel?: string;
+  logFormat?: string;
+  logFile?: string;
   metadataEndpoint?: string;
   crEndpoint?: string[];
   network?: string;
@@ -45,6 +63,7 @@ export function resolveConfig(file: ConfigFile, flags: FlagValues, env: NodeJS.P
     expiringThresholdMs: threshold ?? DEFAULT_EXPIRING_THRESHOLD_MS,
     timeoutMs: timeout ?? DEFAULT_TIMEOUT_MS,
     logLevel: flagChoice('--log-level', flags.logLevel, LOG_LEVELS) ?? file.logLevel ?? 'warn',
+    logFormat: flagChoice('--log-format', flags.logFormat, LOG_FORMATS) ?? file.logFormat ?? 'text',
     metadata: {
       endpoint: trimSlash(
         flagUrl('--metadata-endpoint', flags.metadataEndpoint) ??
@@ -60,11 +79,62 @@ export function resolveConfig(file: ConfigFile, flags: FlagValues, env: NodeJS.P
       endpointMap: {},
     },
     registries: file.registries ?? [],
+    credentials: resolveCredentials(file, env),
+    sts: resolveSts(file, env, flagChoice('--network', flags.network, ['public', 'vpc'] as const) ?? file.cr?.network ?? 'public'),
+    serviceAccount: resolveServiceAccount(file),
   };
   if (flags.config !== undefined) config.configFile = flags.config;
+  const logFile = flags.logFile ?? file.logFile;
+  if (logFile !== undefined) {
+    if (!logFile.startsWith('/')) throw configError(`--log-file: expected an absolute path, got "${logFile}"`);
+    config.logFile = { path: logFile };
+    if (file.logFileMaxBytes !== undefined) config.logFile.maxBytes = file.logFileMaxBytes;
+    if (file.logFileMaxFiles !== undefined) config.logFile.maxFiles = file.logFileMaxFiles;
+  }
   applyCrEndpoints(config, file, flags.crEndpoint);
   checkRanges(config);
   return config;
+}
+
+function resolveCredentials(file: ConfigFile, env: NodeJS.ProcessEnv): ProviderConfig['credentials'] {
+  const c: ProviderConfig['credentials'] = { source: file.credentials?.source ?? 'auto' };
+  // The Alibaba tools' variables win over the file, as everywhere else.
+  const profile = nonEmpty(env.ALIBABA_CLOUD_PROFILE) ?? file.credentials?.profile;
+  const path = nonEmpty(env.ALIBABA_CLOUD_CREDENTIALS_FILE) ?? file.credentials?.file;
+  if (profile !== undefined) c.profile = profile;
+  if (path !== undefined) {
+    if (!path.startsWith('/')) throw configError(`ALIBABA_CLOUD_CREDENTIALS_FILE: expected an absolute path, got "${path}"`);
+    c.file = path;
+  }
+  return c;
+}
+
+function resolveSts(file: ConfigFile, env: NodeJS.ProcessEnv, crNetwork: CrNetwork): ProviderConfig['sts'] {
+  // ACK's pod-identity webhook names the variable ALIBABA_CLOUD_STS_ENDPOINT; accept a bare host too.
+  const fromEnv = envUrl('ALIBABA_CLOUD_STS_ENDPOINT', env.ALIBABA_CLOUD_STS_ENDPOINT, 'https');
+  const sts: ProviderConfig['sts'] = { network: file.sts?.network ?? crNetwork };
+  const endpoint = fromEnv ?? file.sts?.endpoint;
+  if (endpoint !== undefined) sts.endpoint = trimSlash(endpoint);
+  if (file.sts?.regionId !== undefined) sts.regionId = file.sts.regionId;
+  return sts;
+}
+
+function resolveServiceAccount(file: ConfigFile): ProviderConfig['serviceAccount'] {
+  const f = file.serviceAccount ?? {};
+  const sa: ProviderConfig['serviceAccount'] = {
+    audience: f.audience ?? DEFAULT_SA_AUDIENCE,
+    roleAnnotation: f.roleAnnotation ?? DEFAULT_ROLE_ANNOTATION,
+    durationSeconds: f.durationSeconds ?? DEFAULT_SESSION_SECONDS,
+  };
+  if (f.oidcProviderArn !== undefined) sa.oidcProviderArn = f.oidcProviderArn;
+  // The role ARNs built from annotations live in the OIDC provider's account unless told otherwise.
+  const account = f.accountId ?? /^acs:ram::(\d+):/.exec(f.oidcProviderArn ?? '')?.[1];
+  if (account !== undefined) sa.accountId = account;
+  const needsProvider = (file.registries ?? []).some((r) => r.identity === 'serviceAccount');
+  if (needsProvider && sa.oidcProviderArn === undefined) {
+    throw configError('a registries entry uses identity: serviceAccount: set serviceAccount.oidcProviderArn (acs:ram::<uid>:oidc-provider/ack-rrsa-<clusterId>)');
+  }
+  return sa;
 }
 
 function applyCrEndpoints(config: ProviderConfig, file: ConfigFile, flagValues: string[] | undefined): void {
@@ -113,12 +183,12 @@ function flagUrl(flag: string, value: string | undefined): string | undefined {
   return value;
 }
 
-function envUrl(name: string, value: string | undefined): string | undefined {
+function envUrl(name: string, value: string | undefined, scheme: 'http' | 'https' = 'http'): string | undefined {
   const v = nonEmpty(value);
   if (v === undefined) return undefined;
   // The Alibaba tools accept a bare host here; so do we.
-  const withScheme = /^[a-z]+:\/\//i.test(v) ? v : `http://${v}`;
-  if (!isHttpUrl(withScheme)) throw configError(`${name}: expected an http:// URL or host, got "${v}"`);
+  const withScheme = /^[a-z]+:\/\//i.test(v) ? v : `${scheme}://${v}`;
+  if (!isHttpUrl(withScheme)) throw configError(`${name}: expected an ${scheme}:// URL or host, got "${v}"`);
   return withScheme;
 }
 

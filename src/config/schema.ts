@@ -2,7 +2,7 @@
 // names the key, because a misspelt setting silently ignored is worse than a failed start.
 import * as v from 'valibot';
 import { parseGoDuration } from '../kubelet/go-duration.ts';
-import { LOG_LEVELS } from '../log/logger.ts';
+import { LOG_FORMATS, LOG_LEVELS } from '../log/logger.ts';
 
 const goDuration = v.pipe(
   v.string(),
@@ -24,17 +24,57 @@ const regionId = v.pipe(
   v.regex(/^[a-z]{2}-[a-z0-9]+(-[a-z0-9]+)*$/, 'expected a region id such as "cn-hangzhou"'),
 );
 
-export const registryEntrySchema = v.strictObject({
-  domains: v.pipe(v.array(hostName), v.minLength(1, 'list at least one domain')),
-  instanceId: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9-]+$/, 'expected an instance id such as "cri-xxxx"'))),
-  regionId: v.optional(regionId),
+// acs:ram::<account uid>:role/<name>; names are 1-64 chars of [A-Za-z0-9.@_-].
+const roleArn = v.pipe(v.string(), v.regex(/^acs:ram::\d{1,32}:role\/[A-Za-z0-9.@_-]{1,64}$/, 'expected a RAM role ARN such as "acs:ram::1234567890123456:role/acr-puller"'));
+const roleName = v.pipe(v.string(), v.regex(/^[A-Za-z0-9.@_-]{1,64}$/, 'expected a RAM role name'));
+// RFC 1123 label, as Kubernetes namespaces are.
+const namespaceName = v.pipe(v.string(), v.regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'expected a Kubernetes namespace name'));
+const serviceAccountRef = v.pipe(
+  v.string(),
+  v.regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\/[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, 'expected "namespace/serviceaccount"'),
+);
+const sessionDuration = v.pipe(v.number(), v.integer(), v.minValue(900, 'at least 900 seconds'), v.maxValue(43200, 'at most 43200 seconds'));
+const absolutePath = v.pipe(v.string(), v.check((s) => s.startsWith('/') && !s.includes('\0'), 'expected an absolute path'));
+
+export const assumeRoleSchema = v.strictObject({
+  roleArn,
+  externalId: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9=,.@:\/_-]{2,1224}$/, 'expected 2-1224 characters of [A-Za-z0-9=,.@:/_-]'))),
+  // STS allows [A-Za-z0-9.@_-], 2-64 chars.
+  sessionName: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9.@_-]{2,64}$/, 'expected 2-64 characters of [A-Za-z0-9.@_-]'))),
+  durationSeconds: v.optional(sessionDuration),
 });
+
+export const registryEntrySchema = v.pipe(
+  v.strictObject({
+    domains: v.pipe(v.array(hostName), v.minLength(1, 'list at least one domain')),
+    instanceId: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9-]+$/, 'expected an instance id such as "cri-xxxx"'))),
+    regionId: v.optional(regionId),
+    // Whose identity gets the token: the node's (default) or the pod's ServiceAccount (KEP-4412 + RRSA).
+    identity: v.optional(v.picklist(['node', 'serviceAccount'])),
+    // serviceAccount mode without a role annotation on the ServiceAccount: this role (name or ARN).
+    roleName: v.optional(roleName),
+    roleArn: v.optional(roleArn),
+    // serviceAccount mode, request without a token: the node's identity, or nothing (the safe default).
+    fallback: v.optional(v.picklist(['node', 'deny'])),
+    namespaces: v.optional(v.array(namespaceName)),
+    serviceAccounts: v.optional(v.array(serviceAccountRef)),
+    assumeRole: v.optional(assumeRoleSchema),
+    credentialFile: v.optional(absolutePath),
+  }),
+  v.check((e) => !(e.credentialFile && (e.identity === 'serviceAccount' || e.assumeRole || e.instanceId)), 'credentialFile excludes identity: serviceAccount, assumeRole and instanceId'),
+  v.check((e) => e.identity === 'serviceAccount' || (e.roleName === undefined && e.roleArn === undefined && e.fallback === undefined), 'roleName, roleArn and fallback apply only to identity: serviceAccount'),
+  v.check((e) => !(e.roleName && e.roleArn), 'set roleName or roleArn, not both'),
+);
 
 export const configFileSchema = v.strictObject({
   cacheDir: v.optional(v.pipe(v.string(), v.minLength(1))),
   expiringThreshold: v.optional(goDuration),
   timeout: v.optional(goDuration),
   logLevel: v.optional(v.picklist(LOG_LEVELS)),
+  logFormat: v.optional(v.picklist(LOG_FORMATS)),
+  logFile: v.optional(v.pipe(v.string(), v.check((s) => s.startsWith('/') && !s.includes('\0'), 'expected an absolute path'))),
+  logFileMaxBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(4096, 'at least 4096'))),
+  logFileMaxFiles: v.optional(v.pipe(v.number(), v.integer(), v.minValue(2, 'at least 2'), v.maxValue(20, 'at most 20'))),
   metadata: v.optional(
     v.strictObject({
       endpoint: v.optional(httpUrl),
@@ -50,10 +90,36 @@ export const configFileSchema = v.strictObject({
     }),
   ),
   registries: v.optional(v.array(registryEntrySchema)),
+  // Where the node's own identity comes from (machines outside ECS).
+  credentials: v.optional(
+    v.strictObject({
+      source: v.optional(v.picklist(['auto', 'environment', 'ecs-ram-role', 'profile'])),
+      profile: v.optional(v.pipe(v.string(), v.minLength(1))),
+      file: v.optional(absolutePath),
+    }),
+  ),
+  sts: v.optional(
+    v.strictObject({
+      network: v.optional(v.picklist(['public', 'vpc'])),
+      endpoint: v.optional(httpUrl),
+      regionId: v.optional(regionId),
+    }),
+  ),
+  // Cluster-wide settings of the ServiceAccount identity mode (ACK RRSA).
+  serviceAccount: v.optional(
+    v.strictObject({
+      oidcProviderArn: v.optional(v.pipe(v.string(), v.regex(/^acs:ram::\d{1,32}:oidc-provider\/[A-Za-z0-9._-]{1,128}$/, 'expected an OIDC provider ARN such as "acs:ram::1234567890123456:oidc-provider/ack-rrsa-c123"'))),
+      accountId: v.optional(v.pipe(v.string(), v.regex(/^\d{1,32}$/, 'expected an account uid (digits)'))),
+      audience: v.optional(v.pipe(v.string(), v.minLength(1))),
+      roleAnnotation: v.optional(v.pipe(v.string(), v.minLength(1))),
+      durationSeconds: v.optional(sessionDuration),
+    }),
+  ),
 });
 
 export type ConfigFile = v.InferOutput<typeof configFileSchema>;
 export type RegistryEntry = v.InferOutput<typeof registryEntrySchema>;
+export type AssumeRoleSpec = v.InferOutput<typeof assumeRoleSchema>;
 
 export function isGoDuration(s: string): boolean {
   try {

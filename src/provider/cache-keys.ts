@@ -13,7 +13,7 @@ export function tokenCacheKey(identityId: string, target: RegistryTarget, regist
       const entry = registries[target.entryIndex];
       if (!entry) return undefined;
       const instance = entry.instanceId ?? `domain-${target.host.toLowerCase()}`;
-      return `token:${identityId}:custom:${entry.regionId ?? 'node-region'}:${instance}`;
+      return `token:${identityId}:custom:${entry.regionId ?? target.region ?? 'node-region'}:${instance}`;
     }
     default:
       return undefined;

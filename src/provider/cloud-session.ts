@@ -1,23 +1,34 @@
 // Everything the miss path needs from the cloud, created on first use and shared within one
-// invocation: the metadata client, the credential, and one CR client per region.
+// invocation: the metadata client, the credential (the node's own, or STS credentials exchanged
+// for it or for a ServiceAccount token), and one CR client per region.
 import { CrOpenApiClient } from '../acr/cr-openapi.ts';
 import type { CrApi } from '../acr/cr-api.ts';
 import { crEndpointFor } from '../acr/endpoints.ts';
 import type { CacheStore } from '../cache/store.ts';
 import type { ProviderConfig } from '../config/resolve.ts';
-import { createCloudCredential, type CloudCredential } from '../identity/credentials.ts';
-import { describeIdentity, identityCacheId, type IdentitySource } from '../identity/identity-key.ts';
+import type { AssumeRoleSpec } from '../config/schema.ts';
+import { createCloudCredential, createExchangedCredential, type CloudCredential } from '../identity/credentials.ts';
+import { describeIdentity } from '../identity/identity-key.ts';
 import { MetadataClient } from '../identity/imds-client.ts';
+import type { IdentityPlan } from '../identity/request-identity.ts';
+import { assumeRole, assumeRoleWithOidc, type StsClientOptions } from '../identity/sts-client.ts';
+import { stsEndpointFor } from '../identity/sts-endpoint.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Deadline } from '../resilience/deadline.ts';
 import type { InvocationSummary } from './summary.ts';
 
 const NODE_REGION_KEY = 'node-region';
 const NODE_REGION_TTL_MS = 7 * 24 * 3600_000;
+/** Shows in the role's ActionTrail records as the session of a cross-account assume. */
+const DEFAULT_SESSION_NAME = 'aliyun-acr-credential-provider';
+const DEFAULT_ASSUME_SECONDS = 3600;
+
+/** The identities that call the cloud (not "deny" or a credential file). */
+export type CloudPlan = Extract<IdentityPlan, { kind: 'node' | 'service-account' }>;
 
 export class CloudSession {
   readonly config: ProviderConfig;
-  readonly source: IdentitySource;
+  readonly plan: CloudPlan;
   readonly identityId: string;
   readonly identity: string;
   readonly deadline: Deadline;
@@ -28,15 +39,15 @@ export class CloudSession {
   private cloudCredential: CloudCredential | undefined;
   private readonly clients = new Map<string, CrApi>();
 
-  constructor(args: { config: ProviderConfig; source: IdentitySource; deadline: Deadline; logger: Logger; summary: InvocationSummary; cache: CacheStore | undefined }) {
+  constructor(args: { config: ProviderConfig; plan: CloudPlan; deadline: Deadline; logger: Logger; summary: InvocationSummary; cache: CacheStore | undefined }) {
     this.config = args.config;
-    this.source = args.source;
+    this.plan = args.plan;
     this.deadline = args.deadline;
     this.logger = args.logger;
     this.summary = args.summary;
     this.cache = args.cache;
-    this.identityId = identityCacheId(args.source);
-    this.identity = describeIdentity(args.source);
+    this.identityId = args.plan.id;
+    this.identity = args.plan.description;
   }
 
   metadata(): MetadataClient {
@@ -50,8 +61,46 @@ export class CloudSession {
   }
 
   credential(): CloudCredential {
-    this.cloudCredential ??= createCloudCredential(this.source, () => this.metadata());
+    this.cloudCredential ??= this.buildCredential();
     return this.cloudCredential;
+  }
+
+  private buildCredential(): CloudCredential {
+    const plan = this.plan;
+    let base: CloudCredential;
+    let caller: string;
+    if (plan.kind === 'node') {
+      base = createCloudCredential(plan.source, () => this.metadata());
+      caller = describeIdentity(plan.source);
+    } else {
+      const { oidc } = plan;
+      caller = `ServiceAccount ${oidc.claims.namespace}/${oidc.claims.name}`;
+      base = createExchangedCredential(async () =>
+        assumeRoleWithOidc(await this.stsOptions(), caller, { roleArn: oidc.roleArn, oidcProviderArn: oidc.oidcProviderArn, token: oidc.token, sessionName: oidc.sessionName, durationSeconds: oidc.durationSeconds }),
+      );
+    }
+    return plan.assumeRole ? this.chainAssumeRole(base, caller, plan.assumeRole) : base;
+  }
+
+  /** Cross-account: the base identity assumes a role (typically in the registry owner's account). */
+  private chainAssumeRole(base: CloudCredential, caller: string, spec: AssumeRoleSpec): CloudCredential {
+    return createExchangedCredential(async () => {
+      const input = { roleArn: spec.roleArn, sessionName: spec.sessionName ?? DEFAULT_SESSION_NAME, durationSeconds: spec.durationSeconds ?? DEFAULT_ASSUME_SECONDS };
+      // The registry token dies with this (assumed) session, which fetch-token.ts accounts for.
+      return assumeRole(await this.stsOptions(), base.credential, caller, spec.externalId !== undefined ? { ...input, externalId: spec.externalId } : input);
+    });
+  }
+
+  private async stsOptions(): Promise<StsClientOptions> {
+    const sts = this.config.sts;
+    const needsRegion = sts.endpoint?.includes('{region}') || (sts.endpoint === undefined && sts.network === 'vpc');
+    const region = needsRegion ? (sts.regionId ?? (await this.nodeRegion())) : sts.regionId;
+    return {
+      endpoint: stsEndpointFor(sts, region),
+      deadline: this.deadline,
+      onCall: (action, ms, outcome) => this.summary.calls.push({ action, ms, outcome }),
+      onRetry: (message) => this.logger.info(message),
+    };
   }
 
   api(region: string): CrApi {

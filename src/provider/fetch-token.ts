@@ -24,7 +24,7 @@ export async function fetchToken(target: RegistryTarget, session: CloudSession):
     case 'custom': {
       const entry = session.config.registries[target.entryIndex];
       if (!entry) throw new ProviderError('internal', `registry entry ${target.entryIndex} vanished`);
-      const region = entry.regionId ?? (await nodeRegionFor(session, target.host));
+      const region = entry.regionId ?? target.region ?? (await nodeRegionFor(session, target.host));
       const scope = resolverScope(session, region);
       if (entry.instanceId) return enterpriseToken(session, scope, entry.instanceId, undefined);
       const instanceId = await resolveInstanceByDomain(scope, target.host);

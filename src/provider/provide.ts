@@ -1,12 +1,13 @@
 // One credential request, start to finish. This module is the kubelet's hot path: a cache hit
 // is answered from here with a stat and one small file read. Everything the miss path needs
 // (cloud SDKs, metadata client, lock) is behind the dynamic import of ../lazy.ts.
-import { classifyRegistryHost } from '../acr/registry-host.ts';
+import { resolveRegistry } from '../acr/registry-target.ts';
 import { checkCacheDir } from '../cache/cache-dir.ts';
 import { openCacheStore } from '../cache/store.ts';
 import type { ProviderConfig } from '../config/resolve.ts';
 import { ProviderError, describeError } from '../errors.ts';
-import { identityCacheId, identitySourceFrom } from '../identity/identity-key.ts';
+import { readCredentialFile } from '../identity/credential-file.ts';
+import { planIdentity } from '../identity/request-identity.ts';
 import type { CredentialProviderRequest } from '../kubelet/api.ts';
 import { registryHostOf } from '../kubelet/request.ts';
 import type { Logger } from '../log/logger.ts';
@@ -17,6 +18,10 @@ import { cacheDurationMs, isFresh, isTokenEntry, type TokenEntry } from './token
 
 /** How long the kubelet may remember "not an ACR host" for this image. */
 export const NOT_ACR_CACHE_MS = 60_000;
+/** Policy denials ("no credentials for this pod") are remembered as briefly. */
+export const DENIED_CACHE_MS = 60_000;
+/** Credential files are re-read on every call; the kubelet may keep an answer this long. */
+export const CREDENTIAL_FILE_CACHE_MS = 60_000;
 
 export interface ProvideContext {
   config: ProviderConfig;
@@ -33,9 +38,15 @@ export interface ProvideResult {
 }
 
 export async function provideCredentials(request: CredentialProviderRequest, ctx: ProvideContext): Promise<ProvideResult> {
+  const result = await provide(request, ctx);
+  rejectEchoedToken(request, result);
+  return result;
+}
+
+async function provide(request: CredentialProviderRequest, ctx: ProvideContext): Promise<ProvideResult> {
   const { config, logger, summary } = ctx;
   const host = registryHostOf(request.image);
-  const target = classifyRegistryHost(host, config.registries);
+  const { target, entry } = resolveRegistry(host, config.registries);
   summary.host = host;
   summary.registryKind = target.kind;
   if (target.kind === 'unrecognized') {
@@ -43,11 +54,22 @@ export async function provideCredentials(request: CredentialProviderRequest, ctx
     summary.cache = 'not-acr';
     return { cacheKeyType: 'Image', cacheDurationMs: NOT_ACR_CACHE_MS };
   }
-  if (target.kind === 'personal-dedicated') {
-    throw new ProviderError('unsupported', `${host} is a Personal Edition instance created after 2024-09-09 (${target.instanceId}); Alibaba Cloud offers no temporary-token API for these, so this provider cannot serve it yet: use an imagePullSecret with the instance's login password for now`);
+  const plan = planIdentity(request, entry, config, ctx.env);
+  if (plan.kind === 'deny') {
+    // A policy answer, not a failure: "nothing from this provider", as for a foreign host, so
+    // imagePullSecrets still apply and the kubelet does not re-run us on every pull.
+    logger.info(`no credentials for ${host}: ${plan.reason}`);
+    summary.cache = 'not-acr';
+    return { cacheKeyType: 'Image', cacheDurationMs: DENIED_CACHE_MS };
   }
-  const source = identitySourceFrom(ctx.env, config.metadata.roleName);
-  const cacheKey = tokenCacheKey(identityCacheId(source), target, config.registries);
+  if (plan.kind === 'credential-file') {
+    const file = readCredentialFile(plan.path);
+    return { cacheKeyType: 'Registry', cacheDurationMs: CREDENTIAL_FILE_CACHE_MS, auth: { [host]: file } };
+  }
+  if (target.kind === 'personal-dedicated') {
+    throw new ProviderError('unsupported', `${host} is a Personal Edition instance created after 2024-09-09 (${target.instanceId}); Alibaba Cloud documents no temporary-token API for these, so this provider cannot mint tokens for it: give it a registries entry with credentialFile (a root-only JSON file with the instance's username and password), or use an imagePullSecret`);
+  }
+  const cacheKey = tokenCacheKey(plan.id, target, config.registries);
   if (cacheKey === undefined) throw new ProviderError('internal', `no cache key for ${host}`);
 
   const cached = await readCachedToken(config.cacheDir, cacheKey, logger);
@@ -57,9 +79,24 @@ export async function provideCredentials(request: CredentialProviderRequest, ctx
     return credentialsFor(host, cached, cacheDurationMs(cached, now));
   }
   const { refreshToken } = await import('../lazy.ts');
-  const refreshed = await refreshToken({ target, cacheKey, source, config, deadline: ctx.deadline, logger, summary, previous: cached });
+  const refreshed = await refreshToken({ target, cacheKey, plan, config, deadline: ctx.deadline, logger, summary, previous: cached });
   summary.cache = refreshed.outcome;
   return credentialsFor(host, refreshed.entry, refreshed.cacheDurationMs);
+}
+
+/**
+ * Token-echo guard: the ServiceAccount token must never leave as a registry password (with
+ * cacheType ServiceAccount the kubelet would share it between pods; newer kubelets reject the
+ * whole response). Whatever produced it (a credential file, a misbehaving API), refuse.
+ */
+export function rejectEchoedToken(request: CredentialProviderRequest, result: ProvideResult): void {
+  const token = request.serviceAccountToken;
+  if (!token || !result.auth) return;
+  for (const auth of Object.values(result.auth)) {
+    if (auth.password === token || auth.username === token) {
+      throw new ProviderError('internal', 'refusing to return the service account token as a registry credential (token echo): check the credential source of this registry');
+    }
+  }
 }
 
 function readCachedToken(dir: string, key: string, logger: Logger): Promise<TokenEntry | undefined> | TokenEntry | undefined {

@@ -6,10 +6,9 @@ import { singleFlight, type FlightOutcome } from '../cache/single-flight.ts';
 import { openCacheStore, type CacheStore } from '../cache/store.ts';
 import type { ProviderConfig } from '../config/resolve.ts';
 import { describeError } from '../errors.ts';
-import type { IdentitySource } from '../identity/identity-key.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Deadline } from '../resilience/deadline.ts';
-import { CloudSession } from './cloud-session.ts';
+import { CloudSession, type CloudPlan } from './cloud-session.ts';
 import { fetchToken } from './fetch-token.ts';
 import type { InvocationSummary } from './summary.ts';
 import { canServeStale, cacheDurationMs, isFresh, isTokenEntry, staleCacheDurationMs, type TokenEntry } from './token-entry.ts';
@@ -20,7 +19,7 @@ const MAX_LOCK_WAIT_MS = 20_000;
 export interface RefreshRequest {
   target: RegistryTarget;
   cacheKey: string;
-  source: IdentitySource;
+  plan: CloudPlan;
   config: ProviderConfig;
   deadline: Deadline;
   logger: Logger;
@@ -47,7 +46,8 @@ export async function refreshToken(request: RefreshRequest): Promise<RefreshResu
         return entry && isFresh(entry, Date.now()) ? entry : undefined;
       },
       refresh: async () => {
-        const entry = await fetchToken(request.target, session);
+        // The host is kept for the docker credential helper's `list`.
+        const entry: TokenEntry = { ...(await fetchToken(request.target, session)), host: request.target.host };
         await cache?.set(cacheKey, entry, entry.expiresAt - Date.now()).catch((error: unknown) => {
           logger.warn(`cannot write the token cache in ${config.cacheDir} (${describeError(error)}); continuing without caching`);
         });

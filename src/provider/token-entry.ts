@@ -9,6 +9,8 @@ export interface TokenEntry {
   expiresAt: number;
   /** From here on the entry is refreshed instead of served. */
   refreshAt: number;
+  /** A registry host this token was fetched for (informational). */
+  host?: string;
 }
 
 /** A token that lives less than the threshold is still used, but for at most this long. */

@@ -3,12 +3,61 @@
 // tokens, the call log and the fault queue. Time comes from `now()`, which tests may shift with
 // advanceClock() to make credentials expire without sleeping (signature date checks keep using
 // the real clock, because clients stamp requests with the real time).
-import { randomBytes, randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import { FaultQueue } from './faults.ts';
 import type { ServerKind } from './faults.ts';
 import { NonceStore } from './signature-v3.ts';
 
 export const HOUR_MS = 60 * 60 * 1000;
+/** The account everything belongs to unless a test says otherwise ("account A"). */
+export const DEFAULT_ACCOUNT_ID = '1234567890123456';
+
+/**
+ * Which account an identity belongs to: "role/<name>@<account>" or "user/<name>@<account>";
+ * without "@", the default account.
+ */
+export function accountOf(identity: string): string {
+  const at = identity.lastIndexOf('@');
+  return at === -1 ? DEFAULT_ACCOUNT_ID : identity.slice(at + 1);
+}
+
+/** Who may assume a role (a small model of a RAM trust policy). */
+export interface TrustPolicy {
+  /** AssumeRole: identities ("role/acr-node-role", "user/ci@222…") or whole accounts ("222…"). */
+  principals?: string[];
+  /** AssumeRole: the sts:ExternalId condition. */
+  externalId?: string;
+  /** AssumeRoleWithOIDC: the federated principal and its oidc:* conditions. */
+  oidc?: {
+    providerArn: string;
+    /** oidc:aud; default: any of the provider's client ids. */
+    audiences?: string[];
+    /** oidc:sub, exact or ending in "*"; default: any. */
+    subjects?: string[];
+  };
+}
+
+export interface RamRole {
+  accountId: string;
+  name: string;
+  arn: string;
+  /** The identity of sessions of this role (what CR sees). */
+  identity: string;
+  trust: TrustPolicy;
+  maxSessionDurationSeconds: number;
+}
+
+export interface OidcProvider {
+  accountId: string;
+  name: string;
+  arn: string;
+  issuer: string;
+  /** Accepted audiences (the provider's client ids). */
+  clientIds: string[];
+  kid: string;
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+}
 
 export interface AccessKeyRecord {
   accessKeyId: string;
@@ -36,6 +85,8 @@ export type InstanceStatus = 'PENDING' | 'INIT_ERROR' | 'STARTING' | 'RUNNING' |
 
 export interface EeInstance {
   instanceId: string;
+  /** Owner: only identities of this account see the instance. */
+  accountId: string;
   instanceName: string;
   regionId: string;
   status: InstanceStatus;
@@ -49,6 +100,7 @@ export interface EeInstance {
 
 export interface AddInstanceInput {
   regionId: string;
+  accountId?: string;
   instanceName: string;
   userDomains?: string[];
   instanceId?: string;
@@ -84,6 +136,10 @@ export interface CallRecord {
   status: number;
   /** Error code when the request was rejected. */
   code?: string;
+  /** STS: the role asked for, the session name, and (OIDC) the token's subject. */
+  roleArn?: string;
+  sessionName?: string;
+  subject?: string;
   /** True when an injected fault shaped the answer. */
   faulted?: boolean;
   timestamp: number;
@@ -118,6 +174,8 @@ export class CloudState {
   readonly #denied = new Map<string, Set<string>>();
   readonly #instances: EeInstance[] = [];
   readonly #tokens: IssuedRegistryToken[] = [];
+  readonly #roles = new Map<string, RamRole>();
+  readonly #oidcProviders = new Map<string, OidcProvider>();
   #calls: CallRecord[] = [];
 
   now(): number {
@@ -236,6 +294,7 @@ export class CloudState {
   addInstance(input: AddInstanceInput): EeInstance {
     const inst: EeInstance = {
       instanceId: input.instanceId ?? `cri-${lowerAlnum(16)}`,
+      accountId: input.accountId ?? DEFAULT_ACCOUNT_ID,
       instanceName: input.instanceName,
       regionId: input.regionId,
       status: input.status ?? 'RUNNING',
@@ -259,8 +318,51 @@ export class CloudState {
     return this.#instances.filter((x) => regionId === undefined || x.regionId === regionId);
   }
 
-  findInstance(regionId: string, instanceId: string): EeInstance | undefined {
-    return this.#instances.find((x) => x.regionId === regionId && x.instanceId === instanceId);
+  findInstance(regionId: string, instanceId: string, accountId?: string): EeInstance | undefined {
+    return this.#instances.find((x) => x.regionId === regionId && x.instanceId === instanceId && (accountId === undefined || x.accountId === accountId));
+  }
+
+  // --- RAM roles and OIDC providers (STS) --------------------------------------------------
+
+  addRole(input: { name: string; accountId?: string; trust: TrustPolicy; maxSessionDurationSeconds?: number }): RamRole {
+    const accountId = input.accountId ?? DEFAULT_ACCOUNT_ID;
+    const role: RamRole = {
+      accountId,
+      name: input.name,
+      arn: `acs:ram::${accountId}:role/${input.name}`,
+      identity: accountId === DEFAULT_ACCOUNT_ID ? `role/${input.name}` : `role/${input.name}@${accountId}`,
+      trust: input.trust,
+      maxSessionDurationSeconds: input.maxSessionDurationSeconds ?? 3600,
+    };
+    this.#roles.set(role.arn.toLowerCase(), role);
+    return role;
+  }
+
+  /** ARNs compare case-insensitively, as RAM's do. */
+  findRole(arn: string): RamRole | undefined {
+    return this.#roles.get(arn.toLowerCase());
+  }
+
+  /** A cluster's RRSA OIDC provider, with a fresh RSA key the emulator signs SA tokens with. */
+  addOidcProvider(input: { name: string; accountId?: string; issuer?: string; clientIds?: string[] }): OidcProvider {
+    const accountId = input.accountId ?? DEFAULT_ACCOUNT_ID;
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const provider: OidcProvider = {
+      accountId,
+      name: input.name,
+      arn: `acs:ram::${accountId}:oidc-provider/${input.name}`,
+      issuer: input.issuer ?? `https://oidc-ack-cn-hangzhou.oss-cn-hangzhou.aliyuncs.com/${input.name}`,
+      clientIds: input.clientIds ?? ['sts.aliyuncs.com'],
+      kid: random(12),
+      privateKey,
+      publicKey,
+    };
+    this.#oidcProviders.set(provider.arn, provider);
+    return provider;
+  }
+
+  findOidcProvider(arn: string): OidcProvider | undefined {
+    return this.#oidcProviders.get(arn);
   }
 
   // --- registry tokens -------------------------------------------------------------------

@@ -3,6 +3,7 @@
 // path). Speaks 2018-12-01 RPC (GetAuthorizationToken, ListInstance, ListInstanceEndpoint) and
 // the 2016-06-07 ROA GET /tokens, with the POP gateway's authentication and error shapes.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { accountOf } from './cloud-state.ts';
 import type { AccessKeyRecord, CloudState, EeInstance } from './cloud-state.ts';
 import type { FaultSpec } from './faults.ts';
 import { delay, rawHeaderMap, readBody, sendJson, sendTruncatedJson, startHttpServer } from './http-util.ts';
@@ -72,8 +73,9 @@ function requireParam(params: Map<string, string>, name: string): string {
 export async function startCrServers(opts: { state: CloudState; regions: readonly string[] }): Promise<CrServers> {
   const { state } = opts;
 
-  const findInstanceOrFail = (region: string, instanceId: string): EeInstance => {
-    const inst = state.findInstance(region, instanceId);
+  // Instances belong to accounts: another account's instance does not exist for the caller.
+  const findInstanceOrFail = (region: string, instanceId: string, caller: AccessKeyRecord): EeInstance => {
+    const inst = state.findInstance(region, instanceId, accountOf(caller.identity));
     if (!inst) throw new BizError('INSTANCE_NOT_EXIST', 'instance not exist.', state.instanceNotFoundStatus);
     return inst;
   };
@@ -81,7 +83,7 @@ export async function startCrServers(opts: { state: CloudState; regions: readonl
   // --- API handlers: return the success body ------------------------------------------------
 
   const getAuthorizationToken = (c: ApiCall): Record<string, unknown> => {
-    const inst = findInstanceOrFail(c.region, requireParam(c.params, 'InstanceId'));
+    const inst = findInstanceOrFail(c.region, requireParam(c.params, 'InstanceId'), c.caller);
     if (inst.status !== 'RUNNING') throw new BizError('INSTANCE_STATUS_INVALID', `instance status is ${inst.status}.`);
     const hours = c.params.has('ExpiresInHours') ? intParam(c.params, 'ExpiresInHours', 1) : undefined;
     if (hours !== undefined && hours > 24) throw new BizError('PARAM_INVALID', 'ExpiresInHours must be 1 to 24.');
@@ -103,6 +105,7 @@ export async function startCrServers(opts: { state: CloudState; regions: readonl
     // The deprecated InstanceName filter behaves fuzzily (substring), so clients must match exactly.
     const all = state
       .instances(c.region)
+      .filter((i) => i.accountId === accountOf(c.caller.identity))
       .filter((i) => (name ? i.instanceName.includes(name) : true) && (status ? i.status === status : true));
     const page = all.slice((pageNo - 1) * pageSize, pageNo * pageSize);
     return {
@@ -127,7 +130,7 @@ export async function startCrServers(opts: { state: CloudState; regions: readonl
   };
 
   const listInstanceEndpoint = (c: ApiCall): Record<string, unknown> => {
-    const inst = findInstanceOrFail(c.region, requireParam(c.params, 'InstanceId'));
+    const inst = findInstanceOrFail(c.region, requireParam(c.params, 'InstanceId'), c.caller);
     const moduleName = c.params.get('ModuleName') || 'Registry';
     if (moduleName !== 'Registry' && moduleName !== 'Chart') throw new BizError('PARAM_INVALID', 'ModuleName is invalid.');
     const label = moduleName === 'Registry' ? 'registry' : 'chart';

@@ -21,7 +21,7 @@ export interface FaultSpec {
   delayMs?: number;
 }
 
-export type ServerKind = 'imds' | 'cr';
+export type ServerKind = 'imds' | 'cr' | 'sts' | 'registry';
 
 interface QueuedFault {
   server: ServerKind;

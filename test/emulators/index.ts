@@ -6,9 +6,12 @@ import { startCrServers } from './cr-server.ts';
 import type { FaultSpec } from './faults.ts';
 import { startImdsServer } from './imds-server.ts';
 import type { ImdsMode } from './imds-server.ts';
+import { startStsServer, type StsServer } from './sts-server.ts';
 
-export { CloudState } from './cloud-state.ts';
-export type { AccessKeyRecord, AddInstanceInput, CallFilter, CallRecord, EeInstance, IssuedRegistryToken, StsCredentials } from './cloud-state.ts';
+export { CloudState, DEFAULT_ACCOUNT_ID, accountOf } from './cloud-state.ts';
+export type { AccessKeyRecord, AddInstanceInput, CallFilter, CallRecord, EeInstance, IssuedRegistryToken, OidcProvider, RamRole, StsCredentials, TrustPolicy } from './cloud-state.ts';
+export { mintServiceAccountToken, saUid } from './oidc-tokens.ts';
+export type { ServiceAccountTokenInput } from './oidc-tokens.ts';
 export type { FaultSpec } from './faults.ts';
 export type { ImdsMode } from './imds-server.ts';
 export { imdsTime, roleIdentity } from './imds-server.ts';
@@ -22,6 +25,8 @@ export interface EmulatorOptions {
   /** RAM role attached to the node; its identity in CloudState is "role/<roleName>". null = none. */
   roleName?: string | null;
   imdsMode?: ImdsMode;
+  /** Also start the STS emulator (AssumeRole, AssumeRoleWithOIDC); its URL is `sts.url`. */
+  sts?: boolean;
 }
 
 export interface Emulators {
@@ -36,6 +41,8 @@ export interface Emulators {
     endpoints(): Record<string, string>;
     injectFault(action: string, fault: FaultSpec, region?: string): void;
   };
+  /** Present when started with `sts: true`. */
+  sts?: { url: string; injectFault(action: string, fault: FaultSpec): void };
   state: CloudState;
   calls(filter?: CallFilter): CallRecord[];
   resetCalls(): void;
@@ -58,8 +65,18 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
     throw err;
   }
   const crServers = cr;
+  let sts: StsServer | undefined;
+  if (options.sts) {
+    try {
+      sts = await startStsServer({ state });
+    } catch (err) {
+      await Promise.all([imds.close(), crServers.close()]);
+      throw err;
+    }
+  }
   let closing: Promise<void> | undefined;
   return {
+    ...(sts ? { sts: { url: sts.url, injectFault: sts.injectFault } } : {}),
     imds: {
       url: imds.url,
       setMode: imds.setMode,
@@ -71,6 +88,6 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
     state,
     calls: (filter) => state.calls(filter),
     resetCalls: () => state.resetCalls(),
-    close: () => (closing ??= Promise.all([imds.close(), crServers.close()]).then(() => undefined)),
+    close: () => (closing ??= Promise.all([imds.close(), crServers.close(), sts?.close()]).then(() => undefined)),
   };
 }

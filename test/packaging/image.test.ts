@@ -72,6 +72,8 @@ function start(cmd: string, args: string[], options: { input?: string; timeoutMs
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
+  // A child that exits before reading stdin (e.g. --version) makes the write fail with EPIPE.
+  child.stdin.on('error', () => undefined);
   child.stdin.end(options.input ?? '');
   return { result, kill: (signal) => child.kill(signal) };
 }

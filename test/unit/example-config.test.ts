@@ -127,3 +127,44 @@ describe('kubelet-config.example.yaml: hosts the kubelet must not send us', () =
     });
   }
 });
+
+describe('kubelet-config.example.yaml: the commented ServiceAccount-token provider, once uncommented', () => {
+  // The block starts at "  # - name:" and runs while lines stay "  # " comments of the list item.
+  const lines = text.split('\n');
+  const start = lines.findIndex((l) => /^ {2}# - name: /.test(l));
+  const block: string[] = [];
+  for (let i = start; i >= 0 && i < lines.length && /^ {2}#( |$)/.test(lines[i] ?? ''); i++) block.push((lines[i] ?? '').slice(4));
+  const uncommented = parse(`${text}\n${block.map((l) => `  ${l}`).join('\n')}\n`) as Record<string, unknown>;
+  const providers = uncommented['providers'] as Array<Record<string, unknown>>;
+  const sa = providers[1] ?? {};
+
+  it('is found and parses as a second provider', () => {
+    assert.ok(start > 0, 'the commented provider exists');
+    assert.equal(providers.length, 2);
+  });
+
+  it('has only known fields, a distinct valid name, v1 and the same plugin config', () => {
+    for (const key of Object.keys(sa)) assert.ok(PROVIDER_FIELDS.includes(key), `unknown field ${key}`);
+    const name = sa['name'];
+    assert.ok(typeof name === 'string' && !/[/ ]/.test(name) && name !== provider()['name'], 'a distinct executable name');
+    assert.equal(sa['apiVersion'], 'credentialprovider.kubelet.k8s.io/v1', 'tokenAttributes needs the v1 exec protocol');
+    assert.equal(parseGoDuration(sa['defaultCacheDuration'] as string), 600_000);
+    assert.deepEqual(sa['args'], provider()['args']);
+    for (const p of sa['matchImages'] as string[]) assert.notEqual(parseSchemelessUrl(p), undefined, p);
+  });
+
+  it('has tokenAttributes a 1.34+ kubelet accepts (validateCredentialProviderConfig rules)', () => {
+    const t = sa['tokenAttributes'] as Record<string, unknown>;
+    const known = ['serviceAccountTokenAudience', 'cacheType', 'requireServiceAccount', 'requiredServiceAccountAnnotationKeys', 'optionalServiceAccountAnnotationKeys'];
+    for (const key of Object.keys(t)) assert.ok(known.includes(key), `unknown tokenAttributes field ${key}`);
+    assert.equal(t['serviceAccountTokenAudience'], 'sts.aliyuncs.com');
+    assert.equal(t['cacheType'], 'ServiceAccount', 'required since 1.34; ServiceAccount since we never echo the token');
+    assert.equal(typeof t['requireServiceAccount'], 'boolean', 'must be set');
+    const required = (t['requiredServiceAccountAnnotationKeys'] ?? []) as string[];
+    const optional = (t['optionalServiceAccountAnnotationKeys'] ?? []) as string[];
+    if (required.length > 0) assert.equal(t['requireServiceAccount'], true);
+    assert.deepEqual(optional, ['pod-identity.alibabacloud.com/role-name']);
+    for (const k of [...required, ...optional]) assert.match(k, /^([a-z0-9.-]+\/)?[A-Za-z0-9._-]+$/);
+    assert.equal(new Set([...required, ...optional]).size, required.length + optional.length, 'a key is required or optional, not both');
+  });
+});

@@ -44,9 +44,13 @@ describe('resolveConfig: defaults', () => {
       expiringThresholdMs: DEFAULT_EXPIRING_THRESHOLD_MS,
       timeoutMs: DEFAULT_TIMEOUT_MS,
       logLevel: 'warn',
+      logFormat: 'text',
       metadata: { endpoint: DEFAULT_METADATA_ENDPOINT, roleName: undefined, disableIMDSv1: false },
       cr: { network: 'public', endpointMap: {} },
       registries: [],
+      credentials: { source: 'auto' },
+      sts: { network: 'public' },
+      serviceAccount: { audience: 'sts.aliyuncs.com', roleAnnotation: 'pod-identity.alibabacloud.com/role-name', durationSeconds: 3600 },
     });
     assert.equal(DEFAULT_METADATA_ENDPOINT, 'http://100.100.100.200');
     assert.equal(DEFAULT_EXPIRING_THRESHOLD_MS, 15 * 60_000);

@@ -1,0 +1,89 @@
+// STS 2015-04-01 AssumeRole (signed with the node's identity) and AssumeRoleWithOIDC (unsigned,
+// proves itself with the ServiceAccount token), through @alicloud/openapi-client's callApi like
+// the CR calls: the library's own STS providers hard-code https and their own timeouts.
+import openapi, { Config, OpenApiRequest, Params } from '@alicloud/openapi-client';
+import type { ApiEndpoint } from '../acr/endpoints.ts';
+import { callOpenApi, type OpenApiCallOptions } from '../acr/openapi-call.ts';
+import { ProviderError } from '../errors.ts';
+import { registerSecret } from '../log/logger.ts';
+import type { Deadline } from '../resilience/deadline.ts';
+import { PROGRAM_NAME, VERSION } from '../version.ts';
+import type { CloudCredential } from './credentials.ts';
+import { classifyStsCode, classifyStsThrown, type StsCallContext } from './sts-errors.ts';
+
+const OpenApiClient = openapi.default;
+
+export interface StsSession {
+  accessKeyId: string;
+  accessKeySecret: string;
+  securityToken: string;
+  expiresAt: number;
+}
+
+export interface StsClientOptions {
+  endpoint: ApiEndpoint;
+  deadline: Deadline;
+  onCall?: (action: string, ms: number, outcome: string) => void;
+  onRetry?: (message: string) => void;
+}
+
+export interface AssumeRoleInput {
+  roleArn: string;
+  sessionName: string;
+  durationSeconds: number;
+  externalId?: string;
+}
+
+export interface AssumeRoleWithOidcInput {
+  roleArn: string;
+  oidcProviderArn: string;
+  token: string;
+  sessionName: string;
+  durationSeconds: number;
+}
+
+export async function assumeRole(options: StsClientOptions, credential: CloudCredential['credential'], caller: string, input: AssumeRoleInput): Promise<StsSession> {
+  const client = newClient(options.endpoint, credential);
+  const body: Record<string, string> = { RoleArn: input.roleArn, RoleSessionName: input.sessionName, DurationSeconds: String(input.durationSeconds) };
+  if (input.externalId !== undefined) body.ExternalId = input.externalId;
+  const ctx: StsCallContext = { action: 'AssumeRole', endpointUrl: options.endpoint.url, roleArn: input.roleArn, caller, externalIdSet: input.externalId !== undefined };
+  return call(client, 'AK', body, ctx, options, credential);
+}
+
+export async function assumeRoleWithOidc(options: StsClientOptions, caller: string, input: AssumeRoleWithOidcInput): Promise<StsSession> {
+  registerSecret(input.token);
+  const client = newClient(options.endpoint, undefined);
+  // In the form body, never in the URL: the token is a secret and up to 20000 characters.
+  const body = { RoleArn: input.roleArn, OIDCProviderArn: input.oidcProviderArn, OIDCToken: input.token, RoleSessionName: input.sessionName, DurationSeconds: String(input.durationSeconds) };
+  const ctx: StsCallContext = { action: 'AssumeRoleWithOIDC', endpointUrl: options.endpoint.url, roleArn: input.roleArn, caller };
+  return call(client, 'Anonymous', body, ctx, options, undefined);
+}
+
+function newClient(endpoint: ApiEndpoint, credential: CloudCredential['credential'] | undefined) {
+  const config = new Config({ endpoint: endpoint.host, protocol: endpoint.protocol, userAgent: `${PROGRAM_NAME}/${VERSION}` });
+  if (credential) config.credential = credential;
+  return new OpenApiClient(config);
+}
+
+async function call(client: InstanceType<typeof OpenApiClient>, authType: 'AK' | 'Anonymous', body: Record<string, string>, ctx: StsCallContext, options: StsClientOptions, credential: CloudCredential['credential'] | undefined): Promise<StsSession> {
+  const params = new Params({ action: ctx.action, version: '2015-04-01', protocol: 'HTTPS', pathname: '/', method: 'POST', authType, style: 'RPC', reqBodyType: 'formData', bodyType: 'json' });
+  const malformed = () => new ProviderError('api', `${ctx.action} at ${ctx.endpointUrl} returned a response without the expected fields`, { retryable: true });
+  const callOptions: OpenApiCallOptions = {
+    action: ctx.action,
+    deadline: options.deadline,
+    classifyThrown: (error) => classifyStsThrown(error, ctx),
+    classifyFailure: (code, message) => classifyStsCode(code, message, 200, ctx),
+    malformed,
+  };
+  if (credential) callOptions.credential = credential;
+  if (options.onCall) callOptions.onCall = options.onCall;
+  if (options.onRetry) callOptions.onRetry = options.onRetry;
+  return callOpenApi(client, params, new OpenApiRequest({ body }), callOptions, (response) => {
+    const c = (response.Credentials ?? {}) as Record<string, unknown>;
+    const expiresAt = typeof c.Expiration === 'string' ? Date.parse(c.Expiration) : NaN;
+    if (typeof c.AccessKeyId !== 'string' || typeof c.AccessKeySecret !== 'string' || typeof c.SecurityToken !== 'string' || !Number.isFinite(expiresAt)) throw malformed();
+    registerSecret(c.AccessKeySecret);
+    registerSecret(c.SecurityToken);
+    return { accessKeyId: c.AccessKeyId, accessKeySecret: c.AccessKeySecret, securityToken: c.SecurityToken, expiresAt };
+  });
+}
