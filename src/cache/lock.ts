@@ -1,11 +1,11 @@
 // Cross-process lock for single-flight refreshes. proper-lockfile takes the lock with an atomic
 // mkdir and keeps its mtime fresh while held; a lock whose holder died goes stale after
-// STALE_MS and the next caller takes it over, so a killed process blocks others only briefly.
+// LOCK_STALE_MS and the next caller takes it over, so a killed process blocks others only briefly.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import lockfile from 'proper-lockfile';
+import { LOCK_STALE_MS } from './refresh-watch.ts';
 
-export const STALE_MS = 5000;
 const UPDATE_MS = 1000;
 
 export type ReleaseLock = () => Promise<void>;
@@ -16,7 +16,7 @@ export async function tryLock(path: string, onCompromised: (reason: string) => v
   try {
     const release = await lockfile.lock(path, {
       realpath: false,
-      stale: STALE_MS,
+      stale: LOCK_STALE_MS,
       update: UPDATE_MS,
       retries: 0,
       onCompromised: (error) => onCompromised(error.message),

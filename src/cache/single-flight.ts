@@ -5,6 +5,7 @@
 import { sleep } from '../resilience/retry.ts';
 import type { Deadline } from '../resilience/deadline.ts';
 import { tryLock } from './lock.ts';
+import { RESERVE_FOR_OWN_REFRESH_MS } from './refresh-watch.ts';
 
 export type FlightOutcome =
   | 'refreshed' // we held the lock and called the cloud
@@ -22,8 +23,6 @@ export interface SingleFlightOptions<T> {
   pollMs?: number;
 }
 
-/** Time kept back from the deadline for our own refresh after a fruitless wait. */
-const RESERVE_FOR_OWN_REFRESH_MS = 8000;
 
 export async function singleFlight<T>(options: SingleFlightOptions<T>): Promise<{ value: T; outcome: FlightOutcome }> {
   const { lockPath, readFresh, refresh, deadline } = options;

@@ -3,7 +3,8 @@
 // (cloud SDKs, metadata client, lock) is behind the dynamic import of ../lazy.ts.
 import { resolveRegistry } from '../acr/registry-target.ts';
 import { checkCacheDir } from '../cache/cache-dir.ts';
-import { openCacheStore } from '../cache/store.ts';
+import { MAX_REFRESH_WAIT_MS, RESERVE_FOR_OWN_REFRESH_MS, waitForRunningRefresh } from '../cache/refresh-watch.ts';
+import { openCacheStore, type CacheStore } from '../cache/store.ts';
 import type { ProviderConfig } from '../config/resolve.ts';
 import { ProviderError, describeError } from '../errors.ts';
 import { readCredentialFile } from '../identity/credential-file.ts';
@@ -72,11 +73,25 @@ async function provide(request: CredentialProviderRequest, ctx: ProvideContext):
   const cacheKey = tokenCacheKey(plan.id, target, config.registries);
   if (cacheKey === undefined) throw new ProviderError('internal', `no cache key for ${host}`);
 
-  const cached = await readCachedToken(config.cacheDir, cacheKey, logger);
+  const cache = openReadableCache(config.cacheDir, logger);
+  const readFresh = async () => {
+    const entry = await readCachedToken(cache, cacheKey, logger);
+    return entry && isFresh(entry, Date.now()) ? entry : undefined;
+  };
+  const cached = await readCachedToken(cache, cacheKey, logger);
   const now = Date.now();
   if (cached && isFresh(cached, now)) {
     summary.cache = 'hit';
     return credentialsFor(host, cached, cacheDurationMs(cached, now));
+  }
+  // Someone else is refreshing this very token: wait for it here, before paying for the SDKs.
+  if (cache) {
+    const waitMs = Math.min(MAX_REFRESH_WAIT_MS, ctx.deadline.remainingMs() - RESERVE_FOR_OWN_REFRESH_MS);
+    const shared = await waitForRunningRefresh(cache.lockPathFor(cacheKey), readFresh, waitMs);
+    if (shared) {
+      summary.cache = 'shared';
+      return credentialsFor(host, shared, cacheDurationMs(shared, Date.now()));
+    }
   }
   const { refreshToken } = await import('../lazy.ts');
   const refreshed = await refreshToken({ target, cacheKey, plan, config, deadline: ctx.deadline, logger, summary, previous: cached });
@@ -99,16 +114,21 @@ export function rejectEchoedToken(request: CredentialProviderRequest, result: Pr
   }
 }
 
-function readCachedToken(dir: string, key: string, logger: Logger): Promise<TokenEntry | undefined> | TokenEntry | undefined {
+/** The cache, if its directory exists and is trusted (0700, ours); undefined otherwise. */
+function openReadableCache(dir: string, logger: Logger): CacheStore | undefined {
   const check = checkCacheDir(dir);
   if (!check.usable) {
     if (check.reason !== 'does not exist yet') logger.warn(`not reading the token cache: ${dir} ${check.reason}`);
     return undefined;
   }
+  return openCacheStore(dir, (reason) => logger.warn(reason));
+}
+
+async function readCachedToken(cache: CacheStore | undefined, key: string, logger: Logger): Promise<TokenEntry | undefined> {
   try {
-    return openCacheStore(dir, (reason) => logger.warn(reason)).get(key, isTokenEntry);
+    return await cache?.get(key, isTokenEntry);
   } catch (error) {
-    logger.warn(`cannot read the token cache in ${dir} (${describeError(error)})`);
+    logger.warn(`cannot read the token cache (${describeError(error)})`);
     return undefined;
   }
 }

@@ -2,6 +2,7 @@
 // lock and everything else the hit path must not pay for.
 import type { RegistryTarget } from '../acr/registry-host.ts';
 import { prepareCacheDir } from '../cache/cache-dir.ts';
+import { MAX_REFRESH_WAIT_MS } from '../cache/refresh-watch.ts';
 import { singleFlight, type FlightOutcome } from '../cache/single-flight.ts';
 import { openCacheStore, type CacheStore } from '../cache/store.ts';
 import type { ProviderConfig } from '../config/resolve.ts';
@@ -13,8 +14,6 @@ import { fetchToken } from './fetch-token.ts';
 import type { InvocationSummary } from './summary.ts';
 import { canServeStale, cacheDurationMs, isFresh, isTokenEntry, staleCacheDurationMs, type TokenEntry } from './token-entry.ts';
 
-/** Waiters give the lock holder this long before refreshing on their own. */
-const MAX_LOCK_WAIT_MS = 20_000;
 
 export interface RefreshRequest {
   target: RegistryTarget;
@@ -54,7 +53,7 @@ export async function refreshToken(request: RefreshRequest): Promise<RefreshResu
         return entry;
       },
       deadline: request.deadline,
-      maxWaitMs: MAX_LOCK_WAIT_MS,
+      maxWaitMs: MAX_REFRESH_WAIT_MS,
       onWarning: (message) => logger.warn(message),
     });
     return { entry: flight.value, cacheDurationMs: cacheDurationMs(flight.value, Date.now()), outcome: flight.outcome };

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { STALE_MS, tryLock } from '../../../src/cache/lock.ts';
+import { tryLock } from '../../../src/cache/lock.ts';
+import { LOCK_STALE_MS as STALE_MS } from '../../../src/cache/refresh-watch.ts';
 import { sleep } from '../../../src/resilience/retry.ts';
 import { killAndWait, runFixture } from './fixtures/spawn.ts';
 
