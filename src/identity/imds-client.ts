@@ -12,6 +12,8 @@ export interface MetadataClientOptions {
   disableIMDSv1: boolean;
   deadline: Deadline;
   onRetry?: (message: string) => void;
+  /** Every request, for the invocation summary and counters: e.g. ("metadata-token", 3, "200"). */
+  onCall?: (action: string, ms: number, outcome: string) => void;
 }
 
 export interface RoleCredentials {
@@ -109,10 +111,15 @@ export class MetadataClient {
 
   private async send(method: 'GET' | 'PUT', path: string, headers: Record<string, string>): Promise<HttpResponse> {
     const timeout = this.options.deadline.attemptTimeoutMs(ATTEMPT_TIMEOUT_MS);
+    const started = Date.now();
+    const action = `metadata-${metadataAction(path)}`;
     try {
-      return await sendHttpRequest(method, `${this.options.endpoint}${path}`, headers, timeout);
+      const response = await sendHttpRequest(method, `${this.options.endpoint}${path}`, headers, timeout);
+      this.options.onCall?.(action, Date.now() - started, String(response.status));
+      return response;
     } catch (error) {
       const code = error instanceof HttpTransportError ? error.code : 'EIO';
+      this.options.onCall?.(action, Date.now() - started, code);
       throw new ProviderError('metadata', `cannot reach the ECS metadata service at ${this.options.endpoint} (${code}): on ECS check that nothing blocks 100.100.100.200; outside ECS set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET`, { retryable: true });
     }
   }
@@ -140,4 +147,11 @@ function parseRoleCredentials(body: string, roleName: string): RoleCredentials {
     throw new ProviderError('metadata', `the metadata service did not return usable credentials for RAM role "${roleName}" (Code: ${String(Code).slice(0, 40)})`, { retryable: true });
   }
   return { accessKeyId: AccessKeyId, accessKeySecret: AccessKeySecret, securityToken: SecurityToken, expiresAt };
+}
+
+/** A short, secret-free name for a metadata path (role names are not secret but vary). */
+function metadataAction(path: string): string {
+  if (path === TOKEN_PATH) return 'token';
+  if (path === REGION_PATH) return 'region';
+  return path === ROLE_PATH ? 'role' : 'credentials';
 }

@@ -56,6 +56,7 @@ export class CloudSession {
       disableIMDSv1: this.config.metadata.disableIMDSv1,
       deadline: this.deadline,
       onRetry: (message) => this.logger.info(message),
+      onCall: (action, ms, outcome) => this.summary.calls.push({ action, ms, outcome }),
     });
     return this.metadataClient;
   }
