@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { accountOf } from './cloud-state.ts';
 import type { AccessKeyRecord, CloudState, EeInstance } from './cloud-state.ts';
 import type { FaultSpec } from './faults.ts';
-import { delay, rawHeaderMap, readBody, sendJson, sendTruncatedJson, startHttpServer } from './http-util.ts';
+import { delayOrReset, parseRequest, sendJson, sendTruncatedJson, startHttpServer } from './http-util.ts';
 import type { RunningServer } from './http-util.ts';
 import { verifyRpcV1Request } from './signature-rpc-v1.ts';
 import { verifyAcs3Request } from './signature-v3.ts';
@@ -163,14 +163,7 @@ export async function startCrServers(opts: { state: CloudState; regions: readonl
   // --- request pipeline -----------------------------------------------------------------
 
   const handlerFor = (region: string) => async (req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> => {
-    const body = await readBody(req);
-    const method = (req.method ?? 'GET').toUpperCase();
-    const rawUrl = req.url ?? '/';
-    const q = rawUrl.indexOf('?');
-    const path = q < 0 ? rawUrl : rawUrl.slice(0, q);
-    const query = new URLSearchParams(q < 0 ? '' : rawUrl.slice(q + 1));
-    const headers = rawHeaderMap(req);
-    const header = (name: string): string | undefined => headers[name]?.[0];
+    const { body, method, path, query, headers, header } = await parseRequest(req);
     const requestId = state.newRequestId();
     // Legacy v1 RPC requests carry Signature as a parameter (openapi-client also sends the
     // x-acs-action/version headers for them); everything else is judged as V3.
@@ -216,10 +209,8 @@ export async function startCrServers(opts: { state: CloudState; regions: readonl
     // Faults come first: throttling and outages happen before the gateway looks at anything.
     const fault = state.faults.take('cr', (key) => key === '*' || key === action || key === path, region);
     if (fault) {
-      if (fault.delayMs) await delay(fault.delayMs, signal);
-      if (fault.resetConnection) {
+      if (await delayOrReset(fault, req, signal)) {
         log(0, 'ConnectionReset', true);
-        req.socket.destroy();
         return;
       }
       if (fault.throttle) return popError(400, fault.code ?? 'Throttling.User', fault.message ?? 'Request was denied due to user flow control.', {}, true);

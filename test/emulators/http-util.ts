@@ -70,6 +70,15 @@ export function delay(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** The transport side of an injected fault: its delay, then a reset connection if asked for.
+ *  Returns true when the connection was reset (nothing more may be sent). */
+export async function delayOrReset(fault: { delayMs?: number; resetConnection?: boolean }, req: IncomingMessage, signal: AbortSignal): Promise<boolean> {
+  if (fault.delayMs) await delay(fault.delayMs, signal);
+  if (!fault.resetConnection) return false;
+  req.socket.destroy();
+  return true;
+}
+
 export async function readBody(req: IncomingMessage, limit = 1024 * 1024): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -89,6 +98,31 @@ export function rawHeaderMap(req: IncomingMessage): Record<string, string[]> {
     (out[name] ??= []).push(req.rawHeaders[i + 1] ?? '');
   }
   return out;
+}
+
+/** What the API emulators need of a request: method, path, query, raw headers and body. */
+export interface ParsedRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: Record<string, string[]>;
+  header(name: string): string | undefined;
+  body: Buffer;
+}
+
+export async function parseRequest(req: IncomingMessage): Promise<ParsedRequest> {
+  const body = await readBody(req);
+  const rawUrl = req.url ?? '/';
+  const q = rawUrl.indexOf('?');
+  const headers = rawHeaderMap(req);
+  return {
+    method: (req.method ?? 'GET').toUpperCase(),
+    path: q < 0 ? rawUrl : rawUrl.slice(0, q),
+    query: new URLSearchParams(q < 0 ? '' : rawUrl.slice(q + 1)),
+    headers,
+    header: (name) => headers[name]?.[0],
+    body,
+  };
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

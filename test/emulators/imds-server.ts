@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CloudState, StsCredentials } from './cloud-state.ts';
 import type { FaultSpec } from './faults.ts';
-import { delay, readBody, sendJson, sendText, sendTruncatedJson, startHttpServer } from './http-util.ts';
+import { delayOrReset, readBody, sendJson, sendText, sendTruncatedJson, startHttpServer } from './http-util.ts';
 
 /** optional: tokens work, tokenless GETs too; required: hardened-only; unsupported: no token API. */
 export type ImdsMode = 'optional' | 'required' | 'unsupported';
@@ -81,10 +81,8 @@ export async function startImdsServer(opts: ImdsOptions): Promise<ImdsServer> {
 
     const fault = state.faults.take('imds', (key) => key === '*' || path.startsWith(key));
     if (fault) {
-      if (fault.delayMs) await delay(fault.delayMs, signal);
-      if (fault.resetConnection) {
+      if (await delayOrReset(fault, req, signal)) {
         log(0, 'ConnectionReset', true);
-        req.socket.destroy();
         return;
       }
       if (fault.throttle) {

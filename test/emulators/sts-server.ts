@@ -9,7 +9,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { accountOf, type CloudState, type RamRole } from './cloud-state.ts';
 import type { FaultSpec } from './faults.ts';
-import { delay, rawHeaderMap, readBody, sendJson, startHttpServer } from './http-util.ts';
+import { delayOrReset, parseRequest, sendJson, startHttpServer } from './http-util.ts';
 import { imdsTime } from './imds-server.ts';
 import { verifyJwt } from './oidc-tokens.ts';
 import { verifyAcs3Request } from './signature-v3.ts';
@@ -71,14 +71,7 @@ export async function startStsServer(opts: { state: CloudState }): Promise<StsSe
   };
 
   const handler = async (req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> => {
-    const body = await readBody(req);
-    const method = (req.method ?? 'GET').toUpperCase();
-    const rawUrl = req.url ?? '/';
-    const q = rawUrl.indexOf('?');
-    const path = q < 0 ? rawUrl : rawUrl.slice(0, q);
-    const query = new URLSearchParams(q < 0 ? '' : rawUrl.slice(q + 1));
-    const headers = rawHeaderMap(req);
-    const header = (name: string): string | undefined => headers[name]?.[0];
+    const { body, method, path, query, headers, header } = await parseRequest(req);
     const params = new Map<string, string>(query);
     if ((header('content-type') ?? '').startsWith('application/x-www-form-urlencoded')) {
       for (const [k, v] of new URLSearchParams(body.toString('utf8'))) params.set(k, v);
@@ -98,10 +91,8 @@ export async function startStsServer(opts: { state: CloudState }): Promise<StsSe
 
     const fault = state.faults.take('sts', (key) => key === '*' || key === action);
     if (fault) {
-      if (fault.delayMs) await delay(fault.delayMs, signal);
-      if (fault.resetConnection) {
+      if (await delayOrReset(fault, req, signal)) {
         log(0, 'ConnectionReset', true);
-        req.socket.destroy();
         return;
       }
       if (fault.throttle) return fail(400, fault.code ?? 'Throttling.User', fault.message ?? 'Request was denied due to user flow control.', true);
