@@ -2,8 +2,8 @@
 // is answered from here with a stat and one small file read. Everything the miss path needs
 // (cloud SDKs, metadata client, lock) is behind the dynamic import of ../lazy.ts.
 import { resolveRegistry } from '../acr/registry-target.ts';
-import { checkCacheDir } from '../cache/cache-dir.ts';
-import { MAX_REFRESH_WAIT_MS, RESERVE_FOR_OWN_REFRESH_MS, waitForRunningRefresh } from '../cache/refresh-watch.ts';
+import { checkCacheDir, prepareCacheDir } from '../cache/cache-dir.ts';
+import { MAX_REFRESH_WAIT_MS, RESERVE_FOR_OWN_REFRESH_MS, awaitOrClaimRefresh } from '../cache/refresh-watch.ts';
 import { openCacheStore, type CacheStore } from '../cache/store.ts';
 import type { ProviderConfig } from '../config/resolve.ts';
 import { ProviderError, describeError } from '../errors.ts';
@@ -84,17 +84,25 @@ async function provide(request: CredentialProviderRequest, ctx: ProvideContext):
     summary.cache = 'hit';
     return credentialsFor(host, cached, cacheDurationMs(cached, now));
   }
-  // Someone else is refreshing this very token: wait for it here, before paying for the SDKs.
+  // Someone else may be refreshing this very token: wait for it here, before paying for the
+  // SDKs; otherwise claim the refresh so that later arrivals wait for us.
+  let release: (() => void) | undefined;
   if (cache) {
     const waitMs = Math.min(MAX_REFRESH_WAIT_MS, ctx.deadline.remainingMs() - RESERVE_FOR_OWN_REFRESH_MS);
-    const shared = await waitForRunningRefresh(cache.lockPathFor(cacheKey), readFresh, waitMs);
-    if (shared) {
+    const turn = await awaitOrClaimRefresh(cache.lockPathFor(cacheKey), readFresh, Math.max(0, waitMs));
+    if (turn.kind === 'shared') {
       summary.cache = 'shared';
-      return credentialsFor(host, shared, cacheDurationMs(shared, Date.now()));
+      return credentialsFor(host, turn.value, cacheDurationMs(turn.value, Date.now()));
     }
+    if (turn.kind === 'claimed') release = turn.release;
   }
-  const { refreshToken } = await import('../lazy.ts');
-  const refreshed = await refreshToken({ target, cacheKey, plan, config, deadline: ctx.deadline, logger, summary, previous: cached });
+  let refreshed;
+  try {
+    const { refreshToken } = await import('../lazy.ts');
+    refreshed = await refreshToken({ target, cacheKey, plan, config, deadline: ctx.deadline, logger, summary, previous: cached });
+  } finally {
+    release?.();
+  }
   summary.cache = refreshed.outcome;
   return credentialsFor(host, refreshed.entry, refreshed.cacheDurationMs);
 }
@@ -116,11 +124,11 @@ export function rejectEchoedToken(request: CredentialProviderRequest, result: Pr
 
 /** The cache, if its directory exists and is trusted (0700, ours); undefined otherwise. */
 function openReadableCache(dir: string, logger: Logger): CacheStore | undefined {
-  const check = checkCacheDir(dir);
-  if (!check.usable) {
-    if (check.reason !== 'does not exist yet') logger.warn(`not reading the token cache: ${dir} ${check.reason}`);
-    return undefined;
-  }
+  let check = checkCacheDir(dir);
+  // A brand-new node: create it now, so that the first burst of pulls can coordinate.
+  if (!check.usable && check.reason === 'does not exist yet') check = prepareCacheDir(dir);
+  // Unusable: the miss path, which always follows, says why.
+  if (!check.usable) return undefined;
   return openCacheStore(dir, (reason) => logger.warn(reason));
 }
 
