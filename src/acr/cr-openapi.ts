@@ -9,11 +9,10 @@ import { classifyApiCode, classifyCallError, type CallContext } from './api-erro
 import type { CrApi, GetAuthorizationTokenResponseBody, ListInstanceEndpointResponseBody, ListInstanceResponseBody, PersonalAuthorizationTokenBody } from './cr-api.ts';
 import type { ApiEndpoint } from './endpoints.ts';
 import { callOpenApi, type OpenApiCallOptions } from './openapi-call.ts';
-import { PROGRAM_NAME, VERSION } from '../version.ts';
+import { USER_AGENT } from '../version.ts';
 import type { CloudCredential } from '../identity/credentials.ts';
 
 const OpenApiClient = openapi.default;
-const USER_AGENT = `${PROGRAM_NAME}/${VERSION}`;
 
 export interface CrOpenApiOptions {
   region: string;

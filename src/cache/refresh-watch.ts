@@ -8,8 +8,9 @@
 //   it loads the miss path (so that the others see someone is on it at once);
 // - `<path>.lock`: proper-lockfile's lock, taken by the miss path's single flight.
 // A marker untouched for LOCK_STALE_MS belongs to a dead process and is ignored.
-import { mkdirSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { mkdirSync, rmSync, utimesSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { isDirLockFresh, takeDirLock } from './dir-lock.ts';
 
 /** A lock untouched this long belongs to a dead process and may be taken over. */
 export const LOCK_STALE_MS = 5000;
@@ -31,7 +32,7 @@ export type RefreshTurn<T> =
 export async function awaitOrClaimRefresh<T>(lockPath: string, readFresh: () => Promise<T | undefined>, maxWaitMs: number, pollMs = 100): Promise<RefreshTurn<T>> {
   const until = Date.now() + maxWaitMs;
   for (;;) {
-    if (!isAlive(`${lockPath}.claim`) && !isAlive(`${lockPath}.lock`)) {
+    if (!isDirLockFresh(`${lockPath}.claim`, LOCK_STALE_MS) && !isDirLockFresh(`${lockPath}.lock`, LOCK_STALE_MS)) {
       // The last refresher may have finished between our read and now.
       const value = await readFresh();
       if (value !== undefined) return { kind: 'shared', value };
@@ -45,28 +46,14 @@ export async function awaitOrClaimRefresh<T>(lockPath: string, readFresh: () => 
   }
 }
 
-function isAlive(marker: string): boolean {
-  try {
-    return Date.now() - statSync(marker).mtimeMs <= LOCK_STALE_MS;
-  } catch {
-    return false;
-  }
-}
-
-/** Atomic mkdir; a stale claim (dead owner) is removed and retaken once. */
+/** Takes the claim (a stale one, left by a dead process, is taken over). */
 function claim(marker: string): (() => void) | undefined {
   try {
     mkdirSync(dirname(marker), { recursive: true, mode: 0o700 });
-    try {
-      mkdirSync(marker, { mode: 0o700 });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || isAlive(marker)) return undefined;
-      rmSync(marker, { recursive: true, force: true });
-      mkdirSync(marker, { mode: 0o700 });
-    }
   } catch {
     return undefined;
   }
+  if (!takeDirLock(marker, LOCK_STALE_MS)) return undefined;
   // Keep the claim fresh while we work; unref'd so it never holds the process open.
   const timer = setInterval(() => {
     const now = new Date();

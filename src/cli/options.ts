@@ -1,6 +1,7 @@
 // The global flags, declared once: yargs builds help and validation from this table, and the
 // kubelet fast path (node:util parseArgs) parses the same flags without loading yargs.
 import type { FlagValues } from '../config/resolve.ts';
+import { LOG_FORMATS, LOG_LEVELS } from '../log/logger.ts';
 
 export interface FlagSpec {
   type: 'string';
@@ -14,8 +15,8 @@ export const GLOBAL_FLAGS = {
   'cache-dir': { type: 'string', description: 'Directory for cached tokens and instance ids (0700) [default: /var/lib/aliyun-acr-credential-provider]' },
   'expiring-threshold': { type: 'string', description: 'Refresh a token this long before it expires, a Go duration [default: 15m]' },
   timeout: { type: 'string', description: 'Overall deadline of one invocation, at most 55s (the kubelet kills plugins at 60s) [default: 30s]' },
-  'log-level': { type: 'string', description: 'Log level (stderr and --log-file); info adds one summary line per call [default: warn]', choices: ['error', 'warn', 'info', 'debug'] },
-  'log-format': { type: 'string', description: 'Log line format: text, or json (one object per line: time, level, msg, fields) [default: text]', choices: ['text', 'json'] },
+  'log-level': { type: 'string', description: 'Log level (stderr and --log-file); info adds one summary line per call [default: warn]', choices: LOG_LEVELS },
+  'log-format': { type: 'string', description: 'Log line format: text, or json (one object per line: time, level, msg, fields) [default: text]', choices: LOG_FORMATS },
   'log-file': { type: 'string', description: 'Also append log lines to this file (absolute path; 0600, rotated at 10 MiB, 3 files kept)' },
   'metadata-endpoint': { type: 'string', description: 'ECS metadata service URL [default: $ALIBABA_CLOUD_IMDS_ENDPOINT or http://100.100.100.200]' },
   'cr-endpoint': { type: 'string', array: true, description: 'CR API endpoint: a URL template with {region}, or REGION=URL (repeatable)' },

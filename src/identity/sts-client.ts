@@ -7,7 +7,7 @@ import { callOpenApi, type OpenApiCallOptions } from '../acr/openapi-call.ts';
 import { ProviderError } from '../errors.ts';
 import { registerSecret } from '../log/logger.ts';
 import type { Deadline } from '../resilience/deadline.ts';
-import { PROGRAM_NAME, VERSION } from '../version.ts';
+import { USER_AGENT } from '../version.ts';
 import type { CloudCredential } from './credentials.ts';
 import { classifyStsCode, classifyStsThrown, type StsCallContext } from './sts-errors.ts';
 
@@ -60,7 +60,7 @@ export async function assumeRoleWithOidc(options: StsClientOptions, caller: stri
 }
 
 function newClient(endpoint: ApiEndpoint, credential: CloudCredential['credential'] | undefined) {
-  const config = new Config({ endpoint: endpoint.host, protocol: endpoint.protocol, userAgent: `${PROGRAM_NAME}/${VERSION}` });
+  const config = new Config({ endpoint: endpoint.host, protocol: endpoint.protocol, userAgent: USER_AGENT });
   if (credential) config.credential = credential;
   return new OpenApiClient(config);
 }

@@ -13,6 +13,7 @@
 // event loop alive or lose a line at exit.
 import { closeSync, constants, fstatSync, fchmodSync, mkdirSync, openSync, renameSync, rmdirSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { takeDirLock } from '../cache/dir-lock.ts';
 import type { LogSink } from './logger.ts';
 
 export const DEFAULT_LOG_FILE_MAX_BYTES = 10 * 1024 * 1024;
@@ -66,7 +67,7 @@ export class LogFile implements LogSink {
   /** Shifts file → file.1 → … → file.(maxFiles-1); returns false when another process holds the lock. */
   rotate(): boolean {
     const lock = `${this.path}.rotate-lock`;
-    if (!takeLock(lock)) return false;
+    if (!takeDirLock(lock, LOCK_STALE_MS)) return false;
     try {
       // Someone may have rotated between our write and our lock (the file may not even be
       // recreated yet).
@@ -96,21 +97,3 @@ export class LogFile implements LogSink {
   }
 }
 
-/** mkdir-based lock; a lock older than LOCK_STALE_MS belongs to a dead process and is taken over. */
-export function takeLock(lock: string, staleMs = LOCK_STALE_MS): boolean {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      mkdirSync(lock, { mode: 0o700 });
-      return true;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return false;
-    }
-    try {
-      if (Date.now() - statSync(lock).mtimeMs < staleMs) return false;
-      rmdirSync(lock);
-    } catch {
-      // vanished meanwhile: try again
-    }
-  }
-  return false;
-}

@@ -2,8 +2,7 @@
 // them (or writes them for node-exporter's textfile collector: temp file + rename, so the
 // collector never reads half a file; 0644, since counters hold no secret and the exporter
 // usually runs as another user).
-import { closeSync, fchmodSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
 import { loadConfig } from '../config/load.ts';
 import type { FlagValues } from '../config/resolve.ts';
 import { describeError, isProviderError } from '../errors.ts';
@@ -26,24 +25,11 @@ export async function runMetrics(flags: FlagValues, args: { textfile: string | u
 }
 
 export function writeAtomically(path: string, text: string): void {
-  // node-exporter reads only *.prom files: a temp name without that suffix is never collected.
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   try {
-    const fd = openSync(tmp, 'w', 0o644);
-    try {
-      writeSync(fd, text);
-      fchmodSync(fd, 0o644); // main() sets umask 077
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
+    // 0644 for node-exporter (main() sets umask 077). Its temp name does not end in .prom, so
+    // the collector never reads a half-written file.
+    writeFileAtomic.sync(path, text, { mode: 0o644 });
   } catch (error) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // never created
-    }
     throw new Error(`cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? describeError(error)}`);
   }
 }

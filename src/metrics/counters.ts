@@ -16,8 +16,9 @@
 // between its open and its single write to be missed).
 import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
 import { checkCacheDir } from '../cache/cache-dir.ts';
-import { takeLock } from '../log/log-file.ts';
+import { takeDirLock } from '../cache/dir-lock.ts';
 import { JOURNAL_FILE, JOURNAL_VERSION, METRICS_DIR } from './journal.ts';
 
 export const TOTALS_FILE = 'totals.json';
@@ -92,15 +93,7 @@ export function readTotals(dir: string): Totals | undefined {
 }
 
 function writeTotals(dir: string, totals: Totals): void {
-  const tmp = join(dir, `${TOTALS_FILE}.${process.pid}.tmp`);
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, JSON.stringify(totals));
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, join(dir, TOTALS_FILE));
+  writeFileAtomic.sync(join(dir, TOTALS_FILE), JSON.stringify(totals), { mode: 0o600 });
 }
 
 function readText(path: string): string | undefined {
@@ -118,7 +111,7 @@ function readText(path: string): string | undefined {
 export function compact(cacheDir: string, now = Date.now()): boolean {
   const dir = metricsDir(cacheDir);
   const lock = join(dir, 'compact.lock');
-  if (!takeLock(lock, LOCK_STALE_MS)) return false;
+  if (!takeDirLock(lock, LOCK_STALE_MS)) return false;
   try {
     const totals = readTotals(dir) ?? { version: 1, since: now, counters: {}, consumed: [] };
     // (4, left over) forget consumed files that are gone; delete those that are not.
@@ -229,7 +222,7 @@ export function readCounters(cacheDir: string): CounterSnapshot {
 function waitForLock(lock: string): boolean {
   const until = Date.now() + 2000;
   for (;;) {
-    if (takeLock(lock, LOCK_STALE_MS)) return true;
+    if (takeDirLock(lock, LOCK_STALE_MS)) return true;
     if (Date.now() >= until) return false;
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
   }

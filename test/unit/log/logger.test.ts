@@ -6,7 +6,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { LogFile, takeLock } from '../../../src/log/log-file.ts';
+import { takeDirLock as takeLock } from '../../../src/cache/dir-lock.ts';
+import { LogFile } from '../../../src/log/log-file.ts';
 import { createLogger, registerSecret } from '../../../src/log/logger.ts';
 
 const fixture = new URL('./fixtures/log-writer.ts', import.meta.url).pathname;
