@@ -1,12 +1,12 @@
 // Fake host trees for installer tests: a temp dir standing for the node's root, a snapshot of
-// everything in it (type, mode, bytes, link targets) to prove byte-identical restores, and the
-// fake HostSystem's state file.
+// everything in it (type, mode, bytes, link targets) to prove byte-identical restores, and an
+// in-memory HostSystem for in-process tests (black-box tests use fake-node.ts instead).
 import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HostFs } from '../../src/install/host-fs.ts';
-import { fakeHostSystem, type FakeState } from '../../src/install/host-system.ts';
+import type { HostSystem } from '../../src/install/host-system.ts';
 import type { RunContext } from '../../src/install/install.ts';
 import { NODE_PROVIDER_CONFIG } from '../../src/install/paths.ts';
 import type { InstallInputs } from '../../src/install/plan.ts';
@@ -63,7 +63,7 @@ function mkdirp(root: string, hostDir: string): void {
 
 export type Snapshot = Record<string, string>;
 
-/** Every entry under root: "dir 755", "file 644 <base64>", "link <target>". */
+/** Every entry under root: "dir 755", "file 644 <base64>", "link <target>", "fifo 644". */
 export function snapshot(root: string): Snapshot {
   const out: Snapshot = {};
   const walk = (dir: string, rel: string) => {
@@ -72,6 +72,7 @@ export function snapshot(root: string): Snapshot {
       const path = `${rel}/${name}`;
       const st = lstatSync(full);
       if (st.isSymbolicLink()) out[path] = `link ${readlinkSync(full)}`;
+      else if (st.isFIFO()) out[path] = `fifo ${(st.mode & 0o7777).toString(8)}`;
       else if (st.isDirectory()) {
         out[path] = `dir ${(st.mode & 0o7777).toString(8)}`;
         walk(full, path);
@@ -90,15 +91,45 @@ export function modeOf(root: string, path: string): number {
   return lstatSync(join(root, path)).mode & 0o7777;
 }
 
-/** A fake HostSystem state file outside the host tree. */
-export function fakeState(state: FakeState): string {
-  const path = join(tempDir('acr-fake-'), 'host-system.json');
-  writeFileSync(path, JSON.stringify(state));
-  return path;
+export interface FakeState {
+  kubeletVersion?: string;
+  healthy?: boolean | boolean[]; // a list is consumed one answer per healthz call
+  restarts?: string[];
+  daemonReloads?: number;
+  versionCalls?: string[];
 }
 
-export function readState(path: string): FakeState {
-  return JSON.parse(readFileSync(path, 'utf8')) as FakeState;
+/** The host's systemctl, `kubelet --version` and healthz, scripted by `state`, calls recorded in it. */
+export class FakeHost implements HostSystem {
+  readonly state: FakeState;
+  constructor(state: FakeState) {
+    this.state = { ...state };
+  }
+  async kubeletVersion(binary: string): Promise<string> {
+    this.state.versionCalls = [...(this.state.versionCalls ?? []), binary];
+    return this.state.kubeletVersion ?? 'Kubernetes v1.30.2';
+  }
+  async daemonReload(): Promise<void> {
+    this.state.daemonReloads = (this.state.daemonReloads ?? 0) + 1;
+  }
+  async restart(unit: string): Promise<void> {
+    this.state.restarts = [...(this.state.restarts ?? []), unit];
+  }
+  async healthy(): Promise<boolean> {
+    const h = this.state.healthy;
+    if (!Array.isArray(h)) return h ?? true;
+    const [next, ...rest] = h;
+    this.state.healthy = rest.length > 0 ? rest : [next ?? true];
+    return next ?? true;
+  }
+}
+
+export function fakeState(state: FakeState): FakeHost {
+  return new FakeHost(state);
+}
+
+export function readState(host: FakeHost): FakeState {
+  return host.state;
 }
 
 /** A stand-in provider executable. */
@@ -121,13 +152,13 @@ export interface Captured {
   stdout: string[];
 }
 
-export function context(root: string, stateFile: string, options: { dryRun?: boolean } = {}): Captured {
+export function context(root: string, host: FakeHost, options: { dryRun?: boolean } = {}): Captured {
   const logs: string[] = [];
   const stdout: string[] = [];
   return {
     ctx: {
       fs: new HostFs(root),
-      host: fakeHostSystem(stateFile),
+      host,
       health: { timeoutMs: 50, intervalMs: 5 },
       dryRun: options.dryRun ?? false,
       log: (level, line) => logs.push(`${level}: ${line}`),

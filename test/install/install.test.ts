@@ -7,9 +7,8 @@ import { runInstall } from '../../src/install/install.ts';
 import { planInstall } from '../../src/install/plan.ts';
 import { runUninstall } from '../../src/install/uninstall.ts';
 import { HostFs } from '../../src/install/host-fs.ts';
-import { fakeHostSystem } from '../../src/install/host-system.ts';
 import {
-  ackNode, cleanup, context, fakeBinary, fakeState, inputs, k3sNode, kubeadmDebian, kubeadmRpm, makeHost, modeOf, readHost, readState, snapshot,
+  ackNode, cleanup, context, type FakeHost, fakeBinary, fakeState, inputs, k3sNode, kubeadmDebian, kubeadmRpm, makeHost, modeOf, readHost, readState, snapshot,
   systemdNoVar, systemdWithVar, writeFile, writeTree,
 } from './helpers.ts';
 
@@ -19,7 +18,7 @@ const CP_CONFIG = '/etc/kubernetes/credential-provider/config.yaml';
 const CP_BIN = '/etc/kubernetes/credential-provider/bin/aliyun-acr-credential-provider';
 const NODE_CONFIG = '/etc/kubernetes/aliyun-acr-credential-provider/config.json';
 
-async function install(root: string, state: string, extra: Parameters<typeof inputs>[1] = {}, binary = fakeBinary()) {
+async function install(root: string, state: FakeHost, extra: Parameters<typeof inputs>[1] = {}, binary = fakeBinary()) {
   const c = context(root, state);
   await runInstall(c.ctx, inputs(binary, extra));
   return c;
@@ -255,9 +254,9 @@ describe('install: safety', () => {
   it('an identical binary is not rewritten', async () => {
     const binary = fakeBinary('same bytes');
     const root = makeHost(kubeadmDebian({ '/etc/kubernetes/credential-provider/bin/aliyun-acr-credential-provider': { content: 'same bytes', mode: 0o755 } }));
-    const plan = await planInstall(new HostFs(root), fakeHostSystem(fakeState({ kubeletVersion: 'v1.30.0' })), inputs(binary));
+    const plan = await planInstall(new HostFs(root), fakeState({ kubeletVersion: 'v1.30.0' }), inputs(binary));
     assert.ok(!plan.changes.some((c) => c.kind === 'binary'));
-    const changed = await planInstall(new HostFs(root), fakeHostSystem(fakeState({ kubeletVersion: 'v1.30.0' })), inputs(fakeBinary('other bytes')));
+    const changed = await planInstall(new HostFs(root), fakeState({ kubeletVersion: 'v1.30.0' }), inputs(fakeBinary('other bytes')));
     assert.ok(changed.changes.some((c) => c.kind === 'binary'));
   });
 

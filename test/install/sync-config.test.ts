@@ -2,12 +2,14 @@
 // style symlink swap), ignores invalid content, stops on abort.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HostFs } from '../../src/install/host-fs.ts';
 import { NODE_PROVIDER_CONFIG } from '../../src/install/paths.ts';
 import { runSyncConfig, syncOnce } from '../../src/install/sync-config.ts';
-import { cleanup, makeHost, modeOf, readHost, tempDir } from './helpers.ts';
+import { BUNDLE, cleanup, makeHost, modeOf, readHost, tempDir } from './helpers.ts';
 
 after(cleanup);
 
@@ -72,3 +74,34 @@ describe('sync-config', () => {
   });
 });
 
+
+describe('sync-config says what it does', () => {
+  it('logs every update, each refused episode once and each recovery (the CLI, its source fed through a FIFO one pass at a time)', async () => {
+    assert.ok(existsSync(BUNDLE), 'run npm run build first');
+    const root = makeHost({ '/etc/hostname': 'n\n' });
+    const fifo = join(tempDir('acr-fifo-'), 'config.yaml');
+    spawnSync('mkfifo', [fifo]);
+    const child = spawn(process.execPath, [BUNDLE, 'sync-config', '--host-root', root, '--provider-config', fifo, '--interval', '1ms'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += String(d)));
+    // Each open for writing waits for the next pass to open the FIFO, so each write is one pass.
+    const pass = async (text: string) => {
+      const fh = await open(fifo, 'w');
+      await fh.write(text);
+      await fh.close();
+    };
+    try {
+      const events = ['expiringThreshold: 10m\n', 'expiringThreshold: 20m\n', 'bogus: 1\n', 'expiringThreshold: 20m\n', 'bogus: 1\n', 'bogus: 1\n', 'expiringThreshold: 30m\n'];
+      for (const text of events) await pass(text);
+      await pass('expiringThreshold: 30m\n'); // its open proves the previous pass is finished
+    } finally {
+      child.kill('SIGKILL');
+    }
+    const lines = stderr.trim().split('\n');
+    const count = (re: RegExp) => lines.filter((l) => re.test(l)).length;
+    assert.equal(count(/info: updated \/etc\/kubernetes\/aliyun-acr-credential-provider\/config\.json/), 3, stderr);
+    assert.equal(count(/error: .*unknown key "bogus"; keeping the node's current config/), 2, `two episodes, the repeat inside the second one not logged\n${stderr}`);
+    assert.equal(count(/is valid again/), 2, `each recovery, also the one that changes nothing\n${stderr}`);
+    assert.deepEqual(JSON.parse(readHost(root, '/etc/kubernetes/aliyun-acr-credential-provider/config.json')), { expiringThreshold: '30m' });
+  });
+});
