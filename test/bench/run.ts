@@ -3,13 +3,14 @@
 //     under node, against `node -e 0` fed the same stdin (the floor: Node's own start-up);
 //   - cold invocation (empty cache) against the local emulators;
 //   - a 200-way burst across 5 registries, cold then warm: wall time and cloud calls;
+//   - install: peak RSS on a fresh, an installed and an upgraded host tree (test/bench/installer.ts);
 //   - binary and bundle sizes.
 // Medians and p90 over repeated runs; variants are interleaved run by run so that drift in the
 // machine's load hits them all alike. Wall time is measured around a plain spawn; peak RSS in
 // separate runs under `/usr/bin/time -f %M` (the kernel's ru_maxrss of that child, via wait4).
 // Prints a table and writes the JSON result (default dist/bench-result.json, or --out PATH).
 //
-//   node test/bench/run.ts [--runs 40] [--cold-runs 15] [--burst 200] [--out PATH] [--only hit,cold,burst]
+//   node test/bench/run.ts [--runs 40] [--cold-runs 15] [--burst 200] [--out PATH] [--only hit,cold,burst,install]
 //                          [--compare NAME=BUNDLE ...]   (extra bundles in the hit and cold tables)
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -21,6 +22,7 @@ import { BUNDLE_PATH, kubeletRequest, REPO_ROOT, writeConfig } from '../helpers/
 import { appendToJournal, journalLine } from '../../src/metrics/journal.ts';
 import { compact, readCounters } from '../../src/metrics/counters.ts';
 import { LogFile } from '../../src/log/log-file.ts';
+import { benchInstaller, installerTable } from './installer.ts';
 
 const { values } = parseArgs({
   options: {
@@ -36,7 +38,7 @@ const { values } = parseArgs({
 const RUNS = Number(values.runs);
 const COLD_RUNS = Number(values['cold-runs']);
 const BURST = Number(values.burst);
-const only = new Set((values.only ?? 'hit,micro,cold,burst').split(','));
+const only = new Set((values.only ?? 'hit,micro,cold,burst,install').split(','));
 
 const NODE = process.execPath;
 const BINARY = join(REPO_ROOT, 'dist', 'bin', 'aliyun-acr-credential-provider-linux-amd64');
@@ -135,6 +137,7 @@ async function main(): Promise<void> {
     if (only.has('micro')) result.micro = benchMicro(dir);
     if (only.has('cold')) result.cold = await benchCold(e, dir, variants);
     if (only.has('burst')) result.burst = await benchBurst(e, dir, variants[0]!);
+    if (only.has('install')) result.install = await benchInstaller(NODE, BUNDLE_PATH, BINARY, 3);
     result.sizes = {
       binaryBytes: haveBinary ? statSync(BINARY).size : null,
       bundleBytes: statSync(BUNDLE_PATH).size,
@@ -259,6 +262,7 @@ function printTable(result: Record<string, any>): void {
     lines.push('', `burst: ${BURST} concurrent invocations across ${b.registries} registries (${b.variant})`, '| phase | wall (all done) | per-invocation median | p90 | token calls | cloud calls |', '|---|---:|---:|---:|---:|---:|');
     for (const p of [b.cold, b.warm]) lines.push(`| ${p.phase} | ${p.wallMs} ms | ${p.perInvocationMs.median} ms | ${p.perInvocationMs.p90} ms | ${p.tokenCalls} | ${p.cloudCalls} |`);
   }
+  if (result.install) lines.push(...installerTable(result.install));
   const s = result.sizes;
   lines.push('', `sizes: binary ${s.binaryBytes === null ? 'n/a' : `${round(s.binaryBytes / 2 ** 20)} MiB`}, bundle ${round(s.bundleBytes / 1024)} KiB`);
   process.stdout.write(`${lines.join('\n')}\n`);
