@@ -1,9 +1,9 @@
 // The provider executable in the kubelet's plugin directory. The kubelet resolves and execs it
-// per call, so replacing it needs no restart; an identical file is left alone.
-import { readFileSync } from 'node:fs';
+// per call, so replacing it needs no restart; an identical file is left alone. The ~127 MB
+// binary is only ever hashed and copied by streaming (HostFs.copyIn), never read into memory.
 import { fileChange, type FileChange } from './changes.ts';
 import { InstallError } from './errors.ts';
-import type { HostFs } from './host-fs.ts';
+import { digestFile, type HostFs } from './host-fs.ts';
 import { PROVIDER_NAME } from './paths.ts';
 
 export const BINARY_MODE = 0o755;
@@ -16,13 +16,17 @@ export function sourceBinary(explicit: string | undefined): string {
   throw new InstallError('not running as the single-file binary: pass --binary PATH with the provider executable to install', { usage: true });
 }
 
+export function binaryPath(fs: HostFs, binDir: string): string {
+  return fs.realHostPath(`${binDir}/${PROVIDER_NAME}`);
+}
+
 export function binaryChange(fs: HostFs, binDir: string, source: string): FileChange | undefined {
-  let content: Buffer;
+  let digest;
   try {
-    content = readFileSync(source);
+    digest = digestFile(source);
   } catch {
     throw new InstallError(`cannot read the provider binary ${source}; pass --binary with a readable file`, { usage: true });
   }
-  const path = fs.realHostPath(`${binDir}/${PROVIDER_NAME}`);
-  return fileChange(path, 'binary', fs.read(path), fs.stat(path)?.mode, content, BINARY_MODE);
+  const path = binaryPath(fs, binDir);
+  return fileChange(path, 'binary', fs.digest(path), fs.stat(path)?.mode, { ...digest, source }, BINARY_MODE);
 }

@@ -1,12 +1,13 @@
 // What the install, uninstall and sync-config subcommands share: their common flags, turning
-// parsed flags into a run context, and turning failures into one line and an exit code.
+// parsed flags into a run context, logging, SIGTERM, and turning failures into one line and an
+// exit code.
 import type { Argv } from 'yargs';
 import { describeError } from '../errors.ts';
 import { parseGoDuration } from '../kubelet/go-duration.ts';
-import { createLogger } from '../log/logger.ts';
+import { formatText } from '../log/logger.ts';
 import { InstallError } from './errors.ts';
 import { HostFs } from './host-fs.ts';
-import { hostSystemFromSpec } from './host-system.ts';
+import { realHostSystem } from './host-system.ts';
 import type { RunContext } from './install.ts';
 import { DEFAULT_HEALTHZ_URL } from './paths.ts';
 
@@ -15,9 +16,8 @@ export function hostOptions<T>(y: Argv<T>) {
     .option('host-root', { type: 'string', default: '/host', describe: "Where the node's root filesystem is mounted" })
     .option('dry-run', { type: 'boolean', default: false, describe: 'Print the planned changes as unified diffs and change nothing' })
     .option('health-timeout', { type: 'string', default: '60s', describe: 'How long to wait for the kubelet to become healthy after a restart before rolling back' })
-    .option('healthz-url', { type: 'string', default: DEFAULT_HEALTHZ_URL, describe: "The kubelet's healthz endpoint (needs hostNetwork)" })
-    .option('host-system', { type: 'string', hidden: true, describe: 'Tests only: fake:<state-file> scripts systemctl, kubelet --version and healthz' })
-    .option('health-interval', { type: 'string', default: '1s', hidden: true, describe: 'Tests only: healthz poll interval' });
+    .option('health-interval', { type: 'string', default: '1s', describe: "How often the kubelet's healthz is polled during that wait" })
+    .option('healthz-url', { type: 'string', default: DEFAULT_HEALTHZ_URL, describe: "The kubelet's healthz endpoint (needs hostNetwork)" });
 }
 
 export function durationMs(flag: string, value: string): number {
@@ -30,25 +30,40 @@ export function durationMs(flag: string, value: string): number {
   }
 }
 
-export function runContext(args: Record<string, unknown>, writeStdout: (text: string) => Promise<void>): RunContext {
-  const logger = createLogger('info');
+/** Every line is written: the provider's logger says a repeated line once, which hides events here. */
+export function installerLog(level: 'error' | 'warn' | 'info', line: string): void {
+  process.stderr.write(`${formatText(level, line)}\n`);
+}
+
+export function runContext(args: Record<string, unknown>, writeStdout: (text: string) => Promise<void>, signal: AbortSignal): RunContext {
   return {
     fs: new HostFs(String(args['host-root'])),
-    host: hostSystemFromSpec(args['host-system'] as string | undefined, String(args['healthz-url'])),
+    host: realHostSystem(String(args['healthz-url'])),
     health: { timeoutMs: durationMs('health-timeout', String(args['health-timeout'])), intervalMs: durationMs('health-interval', String(args['health-interval'])) },
     dryRun: args['dry-run'] === true,
-    log: (level, line) => logger[level](line),
+    log: installerLog,
     out: writeStdout,
+    signal,
   };
 }
 
-/** Runs a command body; failures become one line on stderr and exit 2 (usage) or 1. */
-export async function exitCodeOf(body: () => Promise<void>): Promise<number> {
+/**
+ * Runs a command body with SIGTERM/SIGINT turned into an abort signal (the body decides when it
+ * may stop); failures become one line on stderr and exit 2 (usage) or 1.
+ */
+export async function exitCodeOf(body: (signal: AbortSignal) => Promise<void>): Promise<number> {
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
   try {
-    await body();
+    await body(controller.signal);
     return 0;
   } catch (error) {
-    createLogger('error').error(describeError(error));
+    installerLog('error', describeError(error));
     return error instanceof InstallError && error.usage ? 2 : 1;
+  } finally {
+    process.off('SIGTERM', stop);
+    process.off('SIGINT', stop);
   }
 }

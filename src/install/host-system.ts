@@ -1,11 +1,9 @@
-// The node's service manager and kubelet, behind an interface so tests can script them.
-// Real: the pod runs with hostPID, so `nsenter --target 1` enters the host's namespaces and
-// runs the host's own systemctl and kubelet binaries; health is the kubelet's healthz endpoint
-// (127.0.0.1 is the node's loopback only with hostNetwork: true).
-// Fake (tests only, `--host-system fake:<state-file>`): a JSON file holding the answers
-// (kubeletVersion, healthy: boolean or a list consumed one per call) where calls are recorded.
+// The node's service manager and kubelet. The pod runs with hostPID, so `nsenter --target 1`
+// enters the host's namespaces and runs the host's own systemctl and kubelet binaries; health is
+// the kubelet's healthz endpoint (127.0.0.1 is the node's loopback only with hostNetwork: true).
+// Tests put a fake `nsenter` first on PATH and serve healthz themselves; in-process tests give
+// the installer their own HostSystem object.
 import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { InstallError } from './errors.ts';
 
@@ -52,48 +50,4 @@ function httpOk(url: string): Promise<boolean> {
     req.on('error', () => resolve(false));
     req.end();
   });
-}
-
-export interface FakeState {
-  kubeletVersion?: string;
-  healthy?: boolean | boolean[];
-  restarts?: string[];
-  daemonReloads?: number;
-  versionCalls?: string[];
-}
-
-export function fakeHostSystem(stateFile: string): HostSystem {
-  const load = (): FakeState => JSON.parse(readFileSync(stateFile, 'utf8')) as FakeState;
-  const save = (s: FakeState) => writeFileSync(stateFile, `${JSON.stringify(s, null, 2)}\n`);
-  return {
-    kubeletVersion: async (binary) => {
-      const s = load();
-      save({ ...s, versionCalls: [...(s.versionCalls ?? []), binary] });
-      return s.kubeletVersion ?? 'Kubernetes v1.30.2';
-    },
-    daemonReload: async () => {
-      const s = load();
-      save({ ...s, daemonReloads: (s.daemonReloads ?? 0) + 1 });
-    },
-    restart: async (unit) => {
-      const s = load();
-      save({ ...s, restarts: [...(s.restarts ?? []), unit] });
-    },
-    healthy: async () => {
-      const s = load();
-      if (Array.isArray(s.healthy)) {
-        const [next, ...rest] = s.healthy;
-        save({ ...s, healthy: rest.length > 0 ? rest : [next ?? true] });
-        return next ?? true;
-      }
-      return s.healthy ?? true;
-    },
-  };
-}
-
-/** `real` (default) or `fake:<state-file>` (tests only). */
-export function hostSystemFromSpec(spec: string | undefined, healthzUrl: string): HostSystem {
-  if (spec === undefined || spec === 'real') return realHostSystem(healthzUrl);
-  if (spec.startsWith('fake:')) return fakeHostSystem(spec.slice(5));
-  throw new InstallError(`--host-system must be "real" or "fake:<state-file>"`, { usage: true });
 }

@@ -1,77 +1,75 @@
-// `install`: plan, then (unless --dry-run) record originals, write atomically, restart the
-// kubelet once if it must, and roll everything back if it does not come back healthy.
-import type { FileChange } from './changes.ts';
+// `install`: plan, then (unless --dry-run) wait this node's restart spread on a first install
+// that restarts the kubelet, and apply the plan as one transaction with the manifest in it:
+// journal, atomic writes, one restart, health watch, rollback when the kubelet does not come back.
+import { posix } from 'node:path';
+import { describeChanges } from './changes.ts';
 import { renderChanges } from './dry-run.ts';
-import type { HostFs } from './host-fs.ts';
-import type { HostSystem } from './host-system.ts';
-import { MANIFEST_FILE, STATE_DIR } from './paths.ts';
-import { planInstall, type InstallInputs } from './plan.ts';
-import { emptyManifest, readManifest, recordChanges, writeManifest } from './state.ts';
-import { applyChanges, restartOrRollBack, type Applied, type HealthOptions } from './transaction.ts';
+import { readJournal } from './journal.ts';
+import { detectLayout } from './layouts/detect.ts';
+import type { DetectOptions } from './layouts/types.ts';
+import { withInstallerState } from './lock.ts';
+import { STATE_DIR } from './paths.ts';
+import { planInstall, type InstallInputs, type InstallPlan } from './plan.ts';
+import { waitRestartSpread, type RestartSpread } from './restart-spread.ts';
+import { manifestChange, nextManifest, readManifest } from './state.ts';
+import { dirsToCreate, runTransaction, stoppedBeforeChanges, type TxContext } from './transaction.ts';
 
-export interface RunContext {
-  fs: HostFs;
-  host: HostSystem;
-  health: HealthOptions;
+export interface RunContext extends TxContext {
   dryRun: boolean;
-  log: (level: 'info' | 'warn', line: string) => void;
   out: (text: string) => Promise<void>;
+  restartSpread?: RestartSpread; // first install only
 }
 
 export async function runInstall(ctx: RunContext, inputs: InstallInputs): Promise<void> {
   const { fs } = ctx;
-  const plan = await planInstall(fs, ctx.host, inputs);
+  detectLayout(fs, inputs); // a host root that is no node fails here, before anything is created
+  if (ctx.dryRun) {
+    const plan = await planAndReport(ctx, inputs);
+    const pending = readJournal(fs) ? ['an earlier run was interrupted: the next install finishes or rolls back its change first'] : [];
+    await ctx.out(renderChanges(plan.changes, plan.restart, pending));
+    return;
+  }
+  await withInstallerState(ctx, lockWaitMs(ctx), async (stateDirs) => {
+    let plan = await planAndReport(ctx, inputs);
+    const firstInstall = readManifest(fs) === undefined;
+    if (plan.restart && firstInstall && ctx.restartSpread && ctx.restartSpread.windowMs > 0) {
+      await waitRestartSpread(ctx.restartSpread, (line) => ctx.log('info', line), ctx.signal);
+      plan = await planInstall(fs, ctx.host, inputs); // the node may have changed meanwhile
+    }
+    if (ctx.signal?.aborted) throw stoppedBeforeChanges();
+    if (plan.changes.length === 0) {
+      ctx.log('info', 'already installed: nothing to change, no restart');
+      return;
+    }
+    // The state directory itself goes whenever nothing is installed; directories made above it are recorded.
+    const createdDirs = [...stateDirs.createdDirs.filter((d) => d !== STATE_DIR && d !== posix.dirname(STATE_DIR)), ...dirsToCreate(fs, plan.changes)];
+    const head = { layout: plan.layout.name, ...(plan.layout.unit ? { unit: plan.layout.unit } : {}), detect: detectOptions(inputs, plan) };
+    const manifest = await nextManifest(fs, readManifest(fs), head, plan.changes, plan.addedFlags, createdDirs);
+    await runTransaction(ctx, { operation: 'install', changes: [...plan.changes, manifestChange(fs, manifest)], restart: plan.restart });
+    ctx.log('info', `installed: ${describeChanges(plan.changes)}${plan.restart ? `; restarted ${plan.restart.unit}, healthy` : '; no restart needed'}`);
+  });
+}
+
+async function planAndReport(ctx: RunContext, inputs: InstallInputs): Promise<InstallPlan> {
+  const plan = await planInstall(ctx.fs, ctx.host, inputs);
   for (const w of plan.warnings) ctx.log('warn', w);
   ctx.log('info', `layout ${plan.layout.name}, kubelet ${plan.version.text}, bin dir ${plan.binDir}, kubelet config ${plan.configPath}`);
-  if (ctx.dryRun) {
-    await ctx.out(renderChanges(plan.changes, plan.restart, []));
-    return;
-  }
-  if (plan.changes.length === 0) {
-    ctx.log('info', 'already installed: nothing to change, no restart');
-    return;
-  }
-  const applied = await applyRecorded(fs, plan.changes, plan.layout.name, plan.layout.unit);
-  if (plan.restart) await restartOrRollBack(ctx.host, plan.restart, applied, ctx.health, 'install', (l) => ctx.log('warn', l));
-  ctx.log('info', `installed: ${describe(plan.changes)}${plan.restart ? `; restarted ${plan.restart.unit}, healthy` : '; no restart needed'}`);
+  return plan;
 }
 
-/**
- * Records the originals in the manifest before touching anything (a crash leaves a manifest
- * uninstall can use), then writes. Rolling back also restores the previous manifest.
- */
-async function applyRecorded(fs: HostFs, changes: FileChange[], layout: string, unit: string | undefined): Promise<Applied> {
-  const previous = fs.read(MANIFEST_FILE);
-  const manifest = readManifest(fs) ?? emptyManifest(layout, unit);
-  const created = fs.mkdirs(STATE_DIR);
-  for (const c of changes) if (c.after !== undefined) created.push(...fs.mkdirs(fs.parentOf(c.path)));
-  const next = await recordChanges(fs, { ...manifest, layout, ...(unit ? { unit } : {}) }, changes);
-  next.createdDirs = [...new Set([...manifest.createdDirs, ...created])];
-  await writeManifest(fs, next);
-  const sideFiles = next.entries.map((e) => e.contentFile).filter((f): f is string => f !== undefined && !manifest.entries.some((m) => m.contentFile === f));
-  const undoState = async () => {
-    for (const f of sideFiles) fs.remove(f);
-    fs.rmdirIfEmpty(`${STATE_DIR}/originals`);
-    if (previous === undefined) fs.remove(MANIFEST_FILE);
-    else await fs.write(MANIFEST_FILE, previous, 0o600);
-    for (const dir of [...created].reverse()) fs.rmdirIfEmpty(dir);
-  };
-  let applied: Applied;
-  try {
-    applied = await applyChanges(fs, changes);
-  } catch (error) {
-    await undoState();
-    throw error;
-  }
+/** How to find this kubelet again on uninstall: the layout and paths this install used. */
+function detectOptions(inputs: InstallInputs, plan: InstallPlan): DetectOptions {
   return {
-    createdDirs: created,
-    rollback: async () => {
-      await applied.rollback();
-      await undoState();
-    },
+    ...(plan.layout.name === 'manual' ? {} : { layout: plan.layout.name }),
+    ...(plan.layout.unit ? { kubeletUnit: plan.layout.unit } : {}),
+    ...(inputs.kubeletFlagsFile ? { kubeletFlagsFile: inputs.kubeletFlagsFile } : {}),
+    ...(inputs.kubeletFlagsVar ? { kubeletFlagsVar: inputs.kubeletFlagsVar } : {}),
+    binDir: plan.binDir,
+    kubeletConfigFile: plan.configPath,
   };
 }
 
-export function describe(changes: FileChange[]): string {
-  return changes.map((c) => `${c.after === undefined ? 'removed' : c.before === undefined ? 'created' : 'updated'} ${c.path}`).join(', ');
+/** A previous installer may be finishing its transaction: up to two health waits and restarts. */
+export function lockWaitMs(ctx: TxContext): number {
+  return 2 * ctx.health.timeoutMs + 60_000;
 }

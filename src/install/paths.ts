@@ -21,6 +21,9 @@ export const DIRECTORY_CONFIG_FILE = `${PROVIDER_NAME}.yaml`;
 
 export const STATE_DIR = '/var/lib/aliyun-acr-credential-provider/installer';
 export const MANIFEST_FILE = `${STATE_DIR}/manifest.json`;
+export const JOURNAL_FILE = `${STATE_DIR}/journal.json`; // an unfinished transaction
+export const LOCK_FILE = `${STATE_DIR}/lock`;
+export const BACKUP_DIR = `${STATE_DIR}/backups`;
 
 export const GENERIC_DROP_IN = `/etc/systemd/system/kubelet.service.d/90-${PROVIDER_NAME}.conf`;
 

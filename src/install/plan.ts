@@ -33,6 +33,7 @@ export interface InstallPlan {
   configPath: string;
   providerConfig: ConfigFile;
   changes: FileChange[];
+  addedFlags: string[]; // kubelet flags the kubelet-flags change adds
   restart: RestartPlan | undefined;
   warnings: string[];
 }
@@ -70,10 +71,11 @@ export async function planInstall(fs: HostFs, host: HostSystem, inputs: InstallI
   if (existingBinDir === undefined) missing.push(`${FLAG_BIN_DIR}=${binDir}`);
   if (choice.needsFeatureGate && !hasCredentialProviderGate(layout.argv)) missing.push(`${FLAG_FEATURE_GATES}=${GATE_NAME}=true`);
   let wired = layout.automaticWiring || missing.length === 0;
+  let addedFlags: string[] = [];
   if (!layout.automaticWiring && missing.length > 0) {
     if (inputs.configureKubelet) {
       if (layout.flagTarget === undefined) throw new InstallError('no place known to add the kubelet flags on this node; pass --kubelet-flags-file (an EnvironmentFile whose variable the kubelet ExecStart expands)', { usage: true });
-      push(flagEditChange(fs, layout.flagTarget, missing));
+      if (push(flagEditChange(fs, layout.flagTarget, missing))) addedFlags = missing;
       wired = true;
     } else {
       warnings.push(`the kubelet does not use the provider yet: add ${missing.join(' ')} to its command line, or re-run with --configure-kubelet`);
@@ -86,7 +88,7 @@ export async function planInstall(fs: HostFs, host: HostSystem, inputs: InstallI
     if (layout.unit === undefined) warnings.push('the kubelet config changed but no unit is known to restart: restart the kubelet yourself');
     else restart = { unit: layout.unit, daemonReload: changes.some((c) => c.kind === 'kubelet-flags') };
   }
-  return { layout, version, binDir, configPath, providerConfig, changes, restart, warnings };
+  return { layout, version, binDir, configPath, providerConfig, changes, addedFlags, restart, warnings };
 }
 
 function pickPath(option: string, explicit: string | undefined, existing: string | undefined, flag: string): string | undefined {

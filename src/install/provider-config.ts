@@ -4,7 +4,7 @@
 import { readConfigFile } from '../config/load.ts';
 import type { ConfigFile } from '../config/schema.ts';
 import { describeError } from '../errors.ts';
-import { fileChange, type FileChange } from './changes.ts';
+import { bytes, fileChange, optionalBytes, type FileChange } from './changes.ts';
 import { InstallError } from './errors.ts';
 import type { HostFs } from './host-fs.ts';
 
@@ -35,5 +35,5 @@ export async function resolveProviderConfig(fs: HostFs, nodePath: string, source
 
 export function providerConfigChange(fs: HostFs, nodePath: string, config: ConfigFile): FileChange | undefined {
   const path = fs.realHostPath(nodePath);
-  return fileChange(path, 'provider-config', fs.read(path), fs.stat(path)?.mode, renderProviderConfig(config), PROVIDER_CONFIG_MODE);
+  return fileChange(path, 'provider-config', optionalBytes(fs.read(path)), fs.stat(path)?.mode, bytes(renderProviderConfig(config)), PROVIDER_CONFIG_MODE);
 }

@@ -1,80 +1,68 @@
-// The installer's record on the node (/var/lib/aliyun-acr-credential-provider/installer):
-// for every host file it touched, whether it existed, its mode and its original content, and
-// the hash of what we last wrote, so uninstall can restore the node byte-identically and can
-// tell when someone else changed a file since. Directories we created are listed too.
-import type { HostFs } from './host-fs.ts';
-import { sha256, type ChangeKind, type FileChange } from './changes.ts';
+// The installer's record on the node (/var/lib/aliyun-acr-credential-provider/installer/
+// manifest.json): what install changed, so uninstall can take exactly that out again. For each
+// file: its content before our latest edit on top of someone else's content (restored only while
+// the file still holds what we wrote: never a stale snapshot over newer content), the digest of
+// what we wrote, and for a flags file the words we added (removed surgically once it changed).
+// It is written inside the same transaction as the files it describes.
+import { bytes, optionalBytes, type ChangeKind, type FileChange } from './changes.ts';
 import { InstallError } from './errors.ts';
-import { MANIFEST_FILE, STATE_DIR } from './paths.ts';
+import type { HostFs } from './host-fs.ts';
+import type { DetectOptions, LayoutName } from './layouts/types.ts';
+import { MANIFEST_FILE } from './paths.ts';
+import { store, type Stored } from './stored.ts';
 
-const INLINE_LIMIT = 1024 * 1024; // larger originals (a pre-existing binary) go to a side file
-
-export interface ManifestEntry {
-  path: string;
+export interface FileRecord {
+  path: string; // host path, symlinks resolved
   kind: ChangeKind;
-  existed: boolean;
-  mode?: number;
-  content?: string; // base64
-  contentFile?: string; // host path of a side file holding the original
-  written: string; // sha256 of what we last wrote, or "absent"
+  original: Stored | null; // null: the file did not exist
+  written: string; // sha256 of what we last wrote
+  words?: string[]; // kubelet-flags: the flags we added
 }
 
 export interface Manifest {
-  version: 1;
-  layout: string;
+  version: 2;
+  layout: LayoutName;
   unit?: string;
-  entries: ManifestEntry[];
-  createdDirs: string[];
+  detect: DetectOptions; // how install found the kubelet, to look at it again on uninstall
+  files: FileRecord[];
+  createdDirs: string[]; // host paths
 }
+
+export const MANIFEST_MODE = 0o600;
 
 export function readManifest(fs: HostFs): Manifest | undefined {
   const text = fs.readText(MANIFEST_FILE);
   if (text === undefined) return undefined;
   try {
     const m = JSON.parse(text) as Manifest;
-    if (m.version !== 1 || !Array.isArray(m.entries)) throw new Error('unknown format');
+    if (m.version !== 2 || !Array.isArray(m.files)) throw new Error('unknown format');
     return m;
   } catch {
-    throw new InstallError(`cannot read the installer state ${MANIFEST_FILE}; restore or remove it by hand`);
+    throw new InstallError(`cannot read the installer state ${MANIFEST_FILE} (written by another version?); restore or remove it by hand`);
   }
 }
 
-export function emptyManifest(layout: string, unit: string | undefined): Manifest {
-  return { version: 1, layout, ...(unit ? { unit } : {}), entries: [], createdDirs: [] };
-}
-
-/** Records the originals of files not seen before (earlier originals are kept) and what we write now. */
-export async function recordChanges(fs: HostFs, manifest: Manifest, changes: FileChange[]): Promise<Manifest> {
-  const entries = manifest.entries.map((e) => ({ ...e }));
-  for (const change of changes) {
-    let entry = entries.find((e) => e.path === change.path);
-    if (entry === undefined) {
-      entry = { path: change.path, kind: change.kind, existed: change.before !== undefined, written: '' };
-      if (change.before !== undefined) {
-        entry.mode = change.beforeMode;
-        if (change.before.length <= INLINE_LIMIT) entry.content = change.before.toString('base64');
-        else {
-          const side = `${STATE_DIR}/originals/${sha256(change.before)}`;
-          fs.mkdirs(`${STATE_DIR}/originals`);
-          await fs.write(side, change.before, 0o600);
-          entry.contentFile = side;
-        }
-      }
-      entries.push(entry);
+/** The manifest after `changes`: a file's original is kept while it still held what we wrote. */
+export async function nextManifest(fs: HostFs, previous: Manifest | undefined, head: Omit<Manifest, 'version' | 'files' | 'createdDirs'>, changes: FileChange[], addedWords: string[], createdDirs: string[]): Promise<Manifest> {
+  const files = (previous?.files ?? []).map((f) => ({ ...f }));
+  for (const c of changes) {
+    const index = files.findIndex((f) => f.path === c.path);
+    let record = files[index];
+    if (record === undefined || c.before?.sha256 !== record.written) {
+      const words = record?.words;
+      record = { path: c.path, kind: c.kind, original: await store(fs, c.path, c.before, c.beforeMode), written: '', ...(words ? { words } : {}) };
+      if (index === -1) files.push(record);
+      else files[index] = record;
     }
-    entry.written = sha256(change.after);
+    record.written = c.after?.sha256 ?? '';
+    if (c.kind === 'kubelet-flags') record.words = [...new Set([...(record.words ?? []), ...addedWords])];
   }
-  return { ...manifest, entries };
+  return { version: 2, ...head, files, createdDirs: [...new Set([...(previous?.createdDirs ?? []), ...createdDirs])] };
 }
 
-export function originalContent(fs: HostFs, entry: ManifestEntry): Buffer | undefined {
-  if (!entry.existed) return undefined;
-  if (entry.content !== undefined) return Buffer.from(entry.content, 'base64');
-  const side = entry.contentFile === undefined ? undefined : fs.read(entry.contentFile);
-  if (side === undefined) throw new InstallError(`the backup of ${entry.path} is missing from ${STATE_DIR}; restore that file by hand`);
-  return side;
-}
-
-export async function writeManifest(fs: HostFs, manifest: Manifest): Promise<void> {
-  await fs.write(MANIFEST_FILE, Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`), 0o600);
+/** The change that writes `manifest` (or removes the file, for undefined). */
+export function manifestChange(fs: HostFs, manifest: Manifest | undefined): FileChange {
+  const before = optionalBytes(fs.read(MANIFEST_FILE));
+  const after = manifest === undefined ? undefined : bytes(Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`));
+  return { path: MANIFEST_FILE, kind: 'installer-state', before, beforeMode: fs.stat(MANIFEST_FILE)?.mode, after, mode: MANIFEST_MODE };
 }

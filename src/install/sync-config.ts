@@ -21,16 +21,37 @@ export interface SyncOptions {
   log: (level: 'info' | 'warn' | 'error', line: string) => void;
 }
 
-/** One pass: returns what happened, for logs and tests. */
-export async function syncOnce(options: Omit<SyncOptions, 'intervalMs' | 'signal'>, lastProblem?: string): Promise<{ result: 'written' | 'unchanged' | 'invalid'; problem?: string }> {
+/** What the loop remembers between passes: the failure in progress, to log it once per episode. */
+export interface SyncEpisode {
+  failing?: string;
+  loggedAt?: number;
+  repeats?: number;
+}
+
+// An unchanged failure is said again this often while it lasts.
+const REMIND_MS = 10 * 60_000;
+
+/** One pass: logs every update, a refused source once per episode (and every 10 minutes while it lasts), each recovery. */
+export async function syncOnce(options: Omit<SyncOptions, 'intervalMs' | 'signal'>, episode: SyncEpisode = {}): Promise<{ result: 'written' | 'unchanged' | 'invalid' }> {
   const { fs, source, nodePath } = options;
   let config: ConfigFile;
   try {
     config = await readConfigFile(source);
   } catch (error) {
     const problem = describeError(error);
-    if (problem !== lastProblem) options.log('error', `${problem}; keeping the node's current config`);
-    return { result: 'invalid', problem };
+    const now = Date.now();
+    if (problem !== episode.failing || now - (episode.loggedAt ?? 0) >= REMIND_MS) {
+      const repeats = problem === episode.failing ? ` (refused ${(episode.repeats ?? 0) + 1} times so far)` : '';
+      options.log('error', `${problem}; keeping the node's current config${repeats}`);
+      episode.loggedAt = now;
+    }
+    episode.repeats = problem === episode.failing ? (episode.repeats ?? 0) + 1 : 0;
+    episode.failing = problem;
+    return { result: 'invalid' };
+  }
+  if (episode.failing !== undefined) {
+    options.log('info', `${source} is valid again`);
+    delete episode.failing;
   }
   const path = fs.realHostPath(nodePath);
   const wanted = renderProviderConfig(config);
@@ -56,11 +77,10 @@ function domainsOf(content: Buffer): string[] {
 
 /** Runs until the signal aborts (SIGTERM in the CLI). */
 export async function runSyncConfig(options: SyncOptions): Promise<void> {
-  let lastProblem: string | undefined;
+  const episode: SyncEpisode = {};
   while (!options.signal.aborted) {
     try {
-      const r = await syncOnce(options, lastProblem);
-      lastProblem = r.problem;
+      await syncOnce(options, episode);
     } catch (error) {
       options.log('error', `syncing ${options.nodePath} failed: ${describeError(error)}; retrying`);
     }

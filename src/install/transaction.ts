@@ -1,53 +1,156 @@
-// Applies a list of file changes, restarts the kubelet once if it must, watches its health and
-// puts every file back (then restarts again) when it does not come back. Writes are atomic, so
-// a file is always either the old or the new version, never half of one.
+// Applies a list of file changes as one transaction: journal first, then the writes, then (when
+// the kubelet must see them) one restart and a health watch; a kubelet that does not come back
+// gets every file put back and a second restart. Writes are atomic, so each file is always either
+// its old or its new version. A run that finds a journal finishes that transaction first
+// (recoverJournal): rolled back when it stopped while writing, else restarted and checked again.
+// Once the journal is written, SIGTERM no longer stops the run: it finishes the decision (the
+// pod's grace period covers a health wait, a rollback and a second one); SIGKILL leaves the
+// journal for the next run.
+import { describeError } from '../errors.ts';
 import type { FileChange } from './changes.ts';
 import { InstallError } from './errors.ts';
 import type { HostFs } from './host-fs.ts';
 import type { HostSystem } from './host-system.ts';
+import { readJournal, removeJournal, writeJournal, type Journal, type RestartPlan } from './journal.ts';
+import { readManifest } from './state.ts';
+import { pruneBackups, putBack, store } from './stored.ts';
 
-export interface RestartPlan {
-  unit: string;
-  daemonReload: boolean;
-}
+export type { RestartPlan } from './journal.ts';
 
 export interface HealthOptions {
   timeoutMs: number;
   intervalMs: number;
 }
 
-export interface Applied {
-  createdDirs: string[];
-  rollback(): Promise<void>;
+export interface TxContext {
+  fs: HostFs;
+  host: HostSystem;
+  health: HealthOptions;
+  log: (level: 'info' | 'warn', line: string) => void;
+  signal?: AbortSignal; // SIGTERM
 }
 
-/** Writes the changes in order; on a failure undoes the ones already written and rethrows. */
-export async function applyChanges(fs: HostFs, changes: FileChange[]): Promise<Applied> {
-  const done: FileChange[] = [];
-  const createdDirs: string[] = [];
-  const rollback = async () => {
-    for (const change of [...done].reverse()) await restore(fs, change);
-    for (const dir of [...createdDirs].reverse()) fs.rmdirIfEmpty(dir);
-  };
+export interface Transaction {
+  operation: 'install' | 'uninstall';
+  changes: FileChange[];
+  restart: RestartPlan | undefined;
+}
+
+/** Thrown when SIGTERM arrives before anything changed. */
+export function stoppedBeforeChanges(): InstallError {
+  return new InstallError('stopped by SIGTERM before changing anything on the node');
+}
+
+/** The directories writing `changes` creates (host paths), outermost first. */
+export function dirsToCreate(fs: HostFs, changes: FileChange[]): string[] {
+  return [...new Set(changes.filter((c) => c.after !== undefined).flatMap((c) => fs.missingDirs(fs.parentOf(c.path))))];
+}
+
+/** Runs the transaction to its end: resolves when committed, throws when rolled back. */
+export async function runTransaction(ctx: TxContext, tx: Transaction): Promise<void> {
+  const { fs } = ctx;
+  for (const c of tx.changes) fs.assertWritable(fs.parentOf(c.path));
+  const createdDirs = dirsToCreate(fs, tx.changes);
+  const journal: Journal = { version: 1, operation: tx.operation, phase: 'applying', restart: tx.restart ?? null, changes: [], createdDirs };
+  for (const c of tx.changes) journal.changes.push({ path: c.path, kind: c.kind, before: await store(fs, c.path, c.before, c.beforeMode), after: c.after ? { sha256: c.after.sha256, mode: c.mode } : null });
+  if (ctx.signal?.aborted) throw stoppedBeforeChanges();
+  await writeJournal(fs, journal);
+  const onTerm = () => ctx.log('warn', `SIGTERM: finishing the ${tx.operation} first (if this run is killed, the next one finishes it from the journal)`);
+  ctx.signal?.addEventListener('abort', onTerm, { once: true });
   try {
-    for (const change of changes) {
-      if (change.after === undefined) fs.remove(change.path);
-      else {
-        createdDirs.push(...fs.mkdirs(fs.parentOf(change.path)));
-        await fs.write(change.path, change.after, change.mode);
-      }
-      done.push(change);
+    try {
+      for (const dir of createdDirs) fs.mkdirs(dir);
+      for (const c of tx.changes) await write(fs, c);
+    } catch (error) {
+      await putBackFiles(ctx, journal);
+      endJournal(fs);
+      throw new InstallError(`writing the ${tx.operation} failed (${describeError(error)}); nothing was changed`);
     }
-  } catch (error) {
-    await rollback();
-    throw new InstallError(`writing ${changes[done.length]?.path ?? 'a file'} failed (${(error as Error).message.split('\n')[0]}); nothing was changed`);
+    if (journal.restart === null) return endJournal(fs);
+    journal.phase = 'restarting';
+    await writeJournal(fs, journal);
+    await settle(ctx, journal);
+  } finally {
+    ctx.signal?.removeEventListener('abort', onTerm);
   }
-  return { createdDirs, rollback };
 }
 
-async function restore(fs: HostFs, change: FileChange): Promise<void> {
-  if (change.before === undefined) fs.remove(change.path);
-  else await fs.write(change.path, change.before, change.beforeMode ?? change.mode);
+/**
+ * Finishes a transaction an earlier run left unfinished. Returns quietly when it was completed,
+ * or rolled back before the kubelet saw it; throws when it had to be rolled back for health.
+ */
+export async function recoverJournal(ctx: TxContext): Promise<void> {
+  const journal = readJournal(ctx.fs);
+  if (journal === undefined) return;
+  if (journal.phase === 'applying') {
+    ctx.log('warn', `an earlier ${journal.operation} stopped while writing files: putting the previous files back (the kubelet never ran with them)`);
+    await putBackFiles(ctx, journal);
+    return endJournal(ctx.fs);
+  }
+  ctx.log('warn', `an earlier ${journal.operation} stopped at "${journal.phase}": finishing it first`);
+  await settle(ctx, journal);
+  ctx.log('info', `finished the earlier ${journal.operation}: ${journal.restart?.unit} healthy`);
+}
+
+/** Restart (if not done), health check, then commit or roll back, advancing the journal's phase. */
+async function settle(ctx: TxContext, journal: Journal): Promise<void> {
+  const plan = journal.restart as RestartPlan;
+  if (journal.phase === 'restarting') {
+    try {
+      await restartService(ctx.host, plan);
+      journal.phase = 'checking';
+      await writeJournal(ctx.fs, journal);
+    } catch (error) {
+      await startRollback(ctx, journal, describeError(error));
+    }
+  }
+  if (journal.phase === 'checking') {
+    if (await waitHealthy(ctx.host, ctx.health)) return endJournal(ctx.fs);
+    await startRollback(ctx, journal, `${plan.unit} did not become healthy within ${ctx.health.timeoutMs / 1000}s`);
+  }
+  ctx.log('warn', `${journal.failure}; putting the previous files back`);
+  await putBackFiles(ctx, journal);
+  let back = false;
+  try {
+    await restartService(ctx.host, plan);
+    back = await waitHealthy(ctx.host, ctx.health);
+  } catch {
+    back = false;
+  }
+  endJournal(ctx.fs);
+  throw new InstallError(`${journal.operation} rolled back: ${journal.failure}; the previous files are back and ${plan.unit} was restarted (${back ? 'healthy again' : `STILL NOT HEALTHY: check journalctl -u ${plan.unit}`})`);
+}
+
+async function startRollback(ctx: TxContext, journal: Journal, failure: string): Promise<void> {
+  journal.phase = 'rolling-back';
+  journal.failure = failure;
+  await writeJournal(ctx.fs, journal);
+}
+
+async function write(fs: HostFs, c: FileChange): Promise<void> {
+  if (c.after === undefined) fs.remove(c.path);
+  else if (c.after.bytes !== undefined) await fs.write(c.path, c.after.bytes, c.mode);
+  else fs.copyIn(c.after.source as string, c.path, c.mode, c.after);
+}
+
+/** Puts back every file that still holds what the transaction wrote; leaves others' changes alone. */
+async function putBackFiles(ctx: TxContext, journal: Journal): Promise<void> {
+  const { fs } = ctx;
+  for (const c of [...journal.changes].reverse()) {
+    const current = fs.digest(c.path);
+    const mode = fs.stat(c.path)?.mode;
+    if (current?.sha256 === c.before?.sha256 && (c.before === null || mode === c.before.mode)) continue;
+    const ours = c.after === null ? current === undefined : current?.sha256 === c.after.sha256;
+    if (ours) await putBack(fs, c.path, c.before);
+    else ctx.log('warn', `${c.path} was changed by someone else meanwhile; left as it is`);
+  }
+  for (const dir of [...journal.createdDirs].reverse()) fs.rmdirIfEmpty(dir);
+}
+
+/** The transaction is over: drop the journal and the backups only it needed. */
+function endJournal(fs: HostFs): void {
+  removeJournal(fs);
+  pruneBackups(fs, readManifest(fs)?.files.map((f) => f.original) ?? []);
 }
 
 /** Polls healthz until it answers twice in a row, or the timeout passes. */
@@ -62,32 +165,7 @@ export async function waitHealthy(host: HostSystem, options: HealthOptions): Pro
   }
 }
 
-export async function restartService(host: HostSystem, plan: RestartPlan): Promise<void> {
+async function restartService(host: HostSystem, plan: RestartPlan): Promise<void> {
   if (plan.daemonReload) await host.daemonReload();
   await host.restart(plan.unit);
-}
-
-/**
- * Restarts, watches health, and on failure rolls back, restarts again and throws. `what` names
- * the operation for the message ("install", "uninstall").
- */
-export async function restartOrRollBack(host: HostSystem, plan: RestartPlan, applied: Applied, health: HealthOptions, what: string, log: (line: string) => void): Promise<void> {
-  let failure: string | undefined;
-  try {
-    await restartService(host, plan);
-    if (!(await waitHealthy(host, health))) failure = `${plan.unit} did not become healthy within ${Math.round(health.timeoutMs / 1000)}s`;
-  } catch (error) {
-    failure = (error as Error).message.split('\n')[0];
-  }
-  if (failure === undefined) return;
-  log(`${failure}; restoring the previous files`);
-  await applied.rollback();
-  let back = false;
-  try {
-    await restartService(host, plan);
-    back = await waitHealthy(host, health);
-  } catch {
-    back = false;
-  }
-  throw new InstallError(`${what} rolled back: ${failure}; the previous files are restored and ${plan.unit} was restarted (${back ? 'healthy again' : 'STILL NOT HEALTHY: check journalctl -u ' + plan.unit})`);
 }

@@ -1,76 +1,103 @@
-// The subcommands through the built bundle, as the DaemonSet runs them, with the fake
-// HostSystem selected by the hidden --host-system flag. Run `npm run build` first.
+// The subcommands through the built bundle, as the DaemonSet runs them: the fake nsenter first on
+// PATH plays the host's systemctl and kubelet, healthz is a local HTTP server. Run `npm run build` first.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { BUNDLE, cleanup, fakeBinary, fakeState, kubeadmDebian, makeHost, readHost, readState, snapshot, tempDir } from './helpers.ts';
+import { BUNDLE, cleanup, fakeBinary, kubeadmDebian, makeHost, readHost, snapshot, tempDir } from './helpers.ts';
+import { FakeNode, runCli } from './fake-node.ts';
 
-after(cleanup);
-before(() => assert.ok(existsSync(BUNDLE), 'run npm run build first'));
-
-function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [BUNDLE, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-const fast = ['--health-timeout', '100ms', '--health-interval', '5ms'];
+let node: FakeNode;
+before(async () => {
+  assert.ok(existsSync(BUNDLE), 'run npm run build first');
+  node = await FakeNode.start();
+});
+after(async () => {
+  await node.close();
+  cleanup();
+});
 
 describe('bundle: install / uninstall / sync-config', () => {
-  it('install, second install, dry-run and uninstall on a kubeadm node', () => {
+  it('install, second install, dry-run and uninstall on a kubeadm node, through nsenter', async () => {
     const root = makeHost(kubeadmDebian());
     const original = snapshot(root);
-    const state = fakeState({ kubeletVersion: 'Kubernetes v1.30.2' });
     const binary = fakeBinary();
-    const common = ['--host-root', root, '--host-system', `fake:${state}`, ...fast];
+    const callsBefore = node.calls().length;
+    const common = ['--host-root', root, ...node.flags()];
 
-    const dry = cli(['install', ...common, '--binary', binary, '--configure-kubelet', '--dry-run']);
+    const dry = await runCli(node, ['install', ...common, '--binary', binary, '--configure-kubelet', '--dry-run']);
     assert.equal(dry.code, 0, dry.stderr);
     assert.match(dry.stdout, /\+KUBELET_EXTRA_ARGS=--image-credential-provider-config=/);
     assert.deepEqual(snapshot(root), original);
 
-    const first = cli(['install', ...common, '--binary', binary, '--configure-kubelet']);
+    const first = await runCli(node, ['install', ...common, '--binary', binary, '--configure-kubelet']);
     assert.equal(first.code, 0, first.stderr);
     assert.equal(first.stdout, '');
     assert.match(first.stderr, /info: installed: .*restarted kubelet\.service, healthy/);
     assert.equal(parse(readHost(root, '/etc/kubernetes/credential-provider/config.yaml')).providers[0].name, 'aliyun-acr-credential-provider');
 
-    const second = cli(['install', ...common, '--binary', binary, '--configure-kubelet']);
+    const second = await runCli(node, ['install', ...common, '--binary', binary, '--configure-kubelet']);
     assert.equal(second.code, 0, second.stderr);
     assert.match(second.stderr, /nothing to change, no restart/);
-    assert.deepEqual(readState(state).restarts, ['kubelet.service']);
 
-    const un = cli(['uninstall', ...common]);
+    const un = await runCli(node, ['uninstall', ...common]);
     assert.equal(un.code, 0, un.stderr);
     assert.deepEqual(snapshot(root), original);
-    assert.deepEqual(readState(state).restarts, ['kubelet.service', 'kubelet.service']);
+    assert.deepEqual(node.calls().slice(callsBefore), [
+      '/usr/bin/kubelet --version', // dry run
+      '/usr/bin/kubelet --version',
+      'systemctl daemon-reload',
+      'systemctl restart kubelet.service',
+      '/usr/bin/kubelet --version', // second install
+      'systemctl daemon-reload', // uninstall
+      'systemctl restart kubelet.service',
+    ]);
   });
 
-  it('a kubelet that fails after the change: exit 1, one line, files restored', () => {
+  it('a kubelet that fails after the change: exit 1, one line, files restored', async () => {
     const root = makeHost(kubeadmDebian());
     const original = snapshot(root);
-    const state = fakeState({ kubeletVersion: 'v1.30.2', healthy: false });
-    const r = cli(['install', '--host-root', root, '--host-system', `fake:${state}`, ...fast, '--binary', fakeBinary(), '--configure-kubelet']);
-    assert.equal(r.code, 1);
-    assert.match(r.stderr, /error: install rolled back: kubelet\.service did not become healthy/);
-    assert.ok(!/\n\s+at /.test(r.stderr), 'no stack trace');
-    assert.deepEqual(snapshot(root), original);
+    node.kubelet = 'bad';
+    node.kubeletReads(root, ['/etc/default/kubelet']);
+    try {
+      const r = await runCli(node, ['install', '--host-root', root, ...node.flags('300ms'), '--binary', fakeBinary(), '--configure-kubelet']);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /error: install rolled back: kubelet\.service did not become healthy within 0.3s; the previous files are back and kubelet\.service was restarted \(healthy again\)/);
+      assert.ok(!/\n\s+at /.test(r.stderr), 'no stack trace');
+      assert.deepEqual(snapshot(root), original);
+    } finally {
+      node.kubelet = 'good';
+    }
   });
 
-  it('an unknown host: exit 2 with the flags that make it work', () => {
+  it('an unknown host: exit 2 with the flags that make it work, nothing created', async () => {
     const root = makeHost({ '/etc/hostname': 'n\n' });
-    const r = cli(['install', '--host-root', root, '--host-system', `fake:${fakeState({})}`, '--binary', fakeBinary()]);
+    const original = snapshot(root);
+    const r = await runCli(node, ['install', '--host-root', root, ...node.flags(), '--binary', fakeBinary()]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--layout kubeadm\|k3s\|ack\|systemd/);
     assert.equal(r.stderr.trim().split('\n').length, 1);
+    assert.deepEqual(snapshot(root), original);
   });
 
-  it('without --binary outside the single-file binary: exit 2', () => {
-    const r = cli(['install', '--host-root', makeHost(kubeadmDebian()), '--host-system', `fake:${fakeState({})}`]);
+  it('uninstall on a --host-root that is not a node: exit 2', async () => {
+    const r = await runCli(node, ['uninstall', '--host-root', makeHost({ '/etc/hostname': 'n\n' }), ...node.flags()]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /does not look like a node/);
+  });
+
+  it('without --binary outside the single-file binary: exit 2', async () => {
+    const r = await runCli(node, ['install', '--host-root', makeHost(kubeadmDebian()), ...node.flags()]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /pass --binary PATH/);
+  });
+
+  it('the test-only --host-system flag is gone', async () => {
+    const r = await runCli(node, ['install', '--host-root', makeHost(kubeadmDebian()), '--host-system', 'fake:/x', '--binary', fakeBinary()]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /Unknown arguments?: host-system/);
   });
 
   it('sync-config runs until SIGTERM and writes the node file', async () => {
@@ -80,7 +107,7 @@ describe('bundle: install / uninstall / sync-config', () => {
     const child = spawn(process.execPath, [BUNDLE, 'sync-config', '--host-root', root, '--provider-config', src, '--interval', '20ms'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += String(d)));
-    const end = Date.now() + 5000;
+    const end = Date.now() + 30_000;
     while (!stderr.includes('updated') && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
     assert.deepEqual(JSON.parse(readHost(root, '/etc/kubernetes/aliyun-acr-credential-provider/config.json')), { timeout: '20s' });
     child.kill('SIGTERM');

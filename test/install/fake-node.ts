@@ -60,6 +60,7 @@ export type Kubelet = 'good' | 'bad' | 'starting';
 export class FakeNode {
   readonly dir = tempDir('acr-node-');
   kubelet: Kubelet = 'good';
+  readonly children: ChildProcess[] = []; // killed by close(), so a failed test leaves no installer behind
   readonly healthz: Healthz;
   private constructor(healthz: Healthz) {
     this.healthz = healthz;
@@ -130,6 +131,7 @@ export class FakeNode {
   }
 
   close(): Promise<void> {
+    for (const child of this.children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     for (const step of ['version', 'daemon-reload', 'restart'] as const) this.release(step);
     return this.healthz.close();
   }
@@ -144,6 +146,7 @@ export interface Run {
 /** Starts the built CLI with the node's fake nsenter on PATH. */
 export function startCli(node: FakeNode, args: string[], env: Record<string, string> = {}): Run {
   const child = spawn(process.execPath, [BUNDLE, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...node.env(), ...env } });
+  node.children.push(child);
   let err = '';
   child.stderr?.on('data', (d) => (err += String(d)));
   child.stdout?.resume();

@@ -80,7 +80,7 @@ describe('install through symlinked directories', () => {
         await runInstall(context(root, host).ctx, inputs(fakeBinary()));
         const binary = `${moved}${'/etc/kubernetes/credential-provider/bin'.slice(level.length)}/${OURS}`;
         assert.equal(modeOf(root, binary), 0o755, binary);
-        assert.match(readHost(root, '/etc/default/kubelet'), /--image-credential-provider-config=\/etc\/kubernetes\/credential-provider\/config\.yaml/);
+        assert.match(new HostFs(root).readText('/etc/default/kubelet') ?? '', /--image-credential-provider-config=\/etc\/kubernetes\/credential-provider\/config\.yaml/);
         await runUninstall(context(root, host).ctx);
         assert.deepEqual(snapshot(root), before);
       });

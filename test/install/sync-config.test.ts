@@ -2,9 +2,8 @@
 // style symlink swap), ignores invalid content, stops on abort.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HostFs } from '../../src/install/host-fs.ts';
 import { NODE_PROVIDER_CONFIG } from '../../src/install/paths.ts';
@@ -13,7 +12,7 @@ import { BUNDLE, cleanup, makeHost, modeOf, readHost, tempDir } from './helpers.
 
 after(cleanup);
 
-async function until(check: () => boolean, ms = 3000): Promise<void> {
+async function until(check: () => boolean, ms = 30_000): Promise<void> {
   const end = Date.now() + ms;
   while (!check()) {
     if (Date.now() > end) assert.fail('condition not reached');
@@ -76,32 +75,55 @@ describe('sync-config', () => {
 
 
 describe('sync-config says what it does', () => {
-  it('logs every update, each refused episode once and each recovery (the CLI, its source fed through a FIFO one pass at a time)', async () => {
+  it('one line per update, per refused episode (a repeat inside one is not said again) and per recovery', async () => {
+    const root = makeHost({ '/etc/hostname': 'n\n' });
+    const src = join(tempDir(), 'config.yaml');
+    const logs: string[] = [];
+    const opts = { fs: new HostFs(root), source: src, nodePath: NODE_PROVIDER_CONFIG, log: (level: string, line: string) => logs.push(`${level}: ${line}`) };
+    const episode = {};
+    const events = ['expiringThreshold: 10m\n', 'expiringThreshold: 20m\n', 'bogus: 1\n', 'expiringThreshold: 20m\n', 'bogus: 1\n', 'bogus: 1\n', 'expiringThreshold: 30m\n'];
+    const results: string[] = [];
+    for (const text of events) {
+      writeFileSync(src, text);
+      results.push((await syncOnce(opts, episode)).result);
+    }
+    assert.deepEqual(results, ['written', 'written', 'invalid', 'unchanged', 'invalid', 'invalid', 'written']);
+    const count = (re: RegExp) => logs.filter((l) => re.test(l)).length;
+    assert.equal(count(/^info: updated \/etc\/kubernetes\/aliyun-acr-credential-provider\/config\.json/), 3, logs.join('\n'));
+    assert.equal(count(/^error: .*unknown key "bogus"; keeping the node's current config/), 2, `two episodes, the repeat inside the second one not said again\n${logs.join('\n')}`);
+    assert.equal(count(/is valid again/), 2, `each recovery, also the one that changes nothing\n${logs.join('\n')}`);
+    assert.equal(logs.length, 7, logs.join('\n'));
+  });
+
+  it('the CLI writes every one of those lines, also a line it wrote before', async () => {
     assert.ok(existsSync(BUNDLE), 'run npm run build first');
     const root = makeHost({ '/etc/hostname': 'n\n' });
-    const fifo = join(tempDir('acr-fifo-'), 'config.yaml');
-    spawnSync('mkfifo', [fifo]);
-    const child = spawn(process.execPath, [BUNDLE, 'sync-config', '--host-root', root, '--provider-config', fifo, '--interval', '1ms'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const src = join(tempDir(), 'config.yaml');
+    writeFileSync(src, 'expiringThreshold: 10m\n');
+    const child = spawn(process.execPath, [BUNDLE, 'sync-config', '--host-root', root, '--provider-config', src, '--interval', '10ms'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += String(d)));
-    // Each open for writing waits for the next pass to open the FIFO, so each write is one pass.
-    const pass = async (text: string) => {
-      const fh = await open(fifo, 'w');
-      await fh.write(text);
-      await fh.close();
+    const value = () => {
+      try {
+        return (JSON.parse(readHost(root, NODE_PROVIDER_CONFIG)) as { expiringThreshold?: string }).expiringThreshold;
+      } catch {
+        return undefined;
+      }
     };
     try {
-      const events = ['expiringThreshold: 10m\n', 'expiringThreshold: 20m\n', 'bogus: 1\n', 'expiringThreshold: 20m\n', 'bogus: 1\n', 'bogus: 1\n', 'expiringThreshold: 30m\n'];
-      for (const text of events) await pass(text);
-      await pass('expiringThreshold: 30m\n'); // its open proves the previous pass is finished
+      await until(() => value() === '10m');
+      writeFileSync(src, 'expiringThreshold: 20m\n');
+      await until(() => value() === '20m');
+      writeFileSync(src, 'bogus: 1\n');
+      await until(() => stderr.includes('unknown key "bogus"'));
+      writeFileSync(src, 'expiringThreshold: 10m\n');
+      await until(() => value() === '10m');
     } finally {
-      child.kill('SIGKILL');
+      child.kill('SIGTERM');
     }
+    assert.equal(await new Promise((r) => child.on('exit', r)), 0);
     const lines = stderr.trim().split('\n');
-    const count = (re: RegExp) => lines.filter((l) => re.test(l)).length;
-    assert.equal(count(/info: updated \/etc\/kubernetes\/aliyun-acr-credential-provider\/config\.json/), 3, stderr);
-    assert.equal(count(/error: .*unknown key "bogus"; keeping the node's current config/), 2, `two episodes, the repeat inside the second one not logged\n${stderr}`);
-    assert.equal(count(/is valid again/), 2, `each recovery, also the one that changes nothing\n${stderr}`);
-    assert.deepEqual(JSON.parse(readHost(root, '/etc/kubernetes/aliyun-acr-credential-provider/config.json')), { expiringThreshold: '30m' });
+    assert.equal(lines.filter((l) => /info: updated /.test(l)).length, 3, stderr);
+    assert.equal(lines.filter((l) => /is valid again/.test(l)).length, 1, stderr);
   });
 });

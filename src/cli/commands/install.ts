@@ -1,6 +1,6 @@
 // `install`: puts the provider on this node (run by the DaemonSet with the host root mounted).
 import type { Argv } from 'yargs';
-import { exitCodeOf, hostOptions, runContext } from '../../install/cli.ts';
+import { durationMs, exitCodeOf, hostOptions, runContext } from '../../install/cli.ts';
 import { sourceBinary } from '../../install/binary.ts';
 import { runInstall } from '../../install/install.ts';
 import { LAYOUT_NAMES, type LayoutName } from '../../install/layouts/types.ts';
@@ -24,12 +24,16 @@ export const installCommand: CliCommand = {
           .option('configure-kubelet', { type: 'boolean', default: false, describe: 'Add the missing kubelet flags where this layout takes them' })
           .option('provider-config', { type: 'string', describe: 'Provider config to install (YAML or JSON, e.g. the mounted ConfigMap)' })
           .option('node-provider-config', { type: 'string', default: NODE_PROVIDER_CONFIG, describe: 'Where the provider config goes on the node' })
-          .option('binary', { type: 'string', describe: 'Provider executable to install [default: this executable when it is the single-file binary]' }),
+          .option('binary', { type: 'string', describe: 'Provider executable to install [default: this executable when it is the single-file binary]' })
+          .option('restart-spread', { type: 'string', default: '5m', describe: 'On a first install that restarts the kubelet, wait a delay derived from the node name within this window first, so a cluster-wide rollout does not restart every kubelet at once (0s: no wait)' })
+          .option('node-name', { type: 'string', describe: 'Node name for the restart spread [default: $NODE_NAME; none: no wait]' }),
       async (args) => {
         io.setExitCode(
-          await exitCodeOf(async () => {
-            const ctx = runContext(args, io.writeStdout);
+          await exitCodeOf(async (signal) => {
+            const ctx = runContext(args, io.writeStdout, signal);
             const opt = (name: string) => (typeof args[name] === 'string' ? (args[name] as string) : undefined);
+            const nodeName = opt('node-name') ?? process.env['NODE_NAME'];
+            if (nodeName) ctx.restartSpread = { nodeName, windowMs: durationMs('restart-spread', args['restart-spread']), window: args['restart-spread'] };
             await runInstall(ctx, {
               binary: sourceBinary(opt('binary')),
               nodeProviderConfig: args['node-provider-config'],

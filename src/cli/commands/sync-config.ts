@@ -1,11 +1,10 @@
 // `sync-config`: copies the provider config from its source to the node whenever it changes,
 // until SIGTERM (the DaemonSet's long-running container).
 import type { Argv } from 'yargs';
-import { durationMs, exitCodeOf } from '../../install/cli.ts';
+import { durationMs, exitCodeOf, installerLog } from '../../install/cli.ts';
 import { HostFs } from '../../install/host-fs.ts';
 import { NODE_PROVIDER_CONFIG } from '../../install/paths.ts';
 import { runSyncConfig } from '../../install/sync-config.ts';
-import { createLogger } from '../../log/logger.ts';
 import type { CliCommand } from './types.ts';
 
 export const syncConfigCommand: CliCommand = {
@@ -21,26 +20,16 @@ export const syncConfigCommand: CliCommand = {
           .option('interval', { type: 'string', default: '5s', describe: 'How often the source is checked' }),
       async (args) => {
         io.setExitCode(
-          await exitCodeOf(async () => {
-            const logger = createLogger('info');
-            const controller = new AbortController();
-            const stop = () => controller.abort();
-            process.once('SIGTERM', stop);
-            process.once('SIGINT', stop);
-            try {
-              await runSyncConfig({
-                fs: new HostFs(args['host-root']),
-                source: args['provider-config'],
-                nodePath: args['node-provider-config'],
-                intervalMs: durationMs('interval', args.interval),
-                signal: controller.signal,
-                log: (level, line) => logger[level](line),
-              });
-            } finally {
-              process.off('SIGTERM', stop);
-              process.off('SIGINT', stop);
-            }
-          }),
+          await exitCodeOf((signal) =>
+            runSyncConfig({
+              fs: new HostFs(args['host-root']),
+              source: args['provider-config'],
+              nodePath: args['node-provider-config'],
+              intervalMs: durationMs('interval', args.interval),
+              signal,
+              log: installerLog,
+            }),
+          ),
         );
       },
     );

@@ -73,3 +73,50 @@ function mergeYaml(text: string, entry: ProviderEntry, path: string): string {
   }
   return doc.toString({ lineWidth: 0 });
 }
+
+/**
+ * The file's text without our entry, and how many providers remain. YAML: the entry's lines are
+ * cut out and every other byte stays (the yaml Document API only when that cut does not parse to
+ * the same thing); JSON is re-serialised with the file's indentation.
+ */
+export function removeEntry(text: string, path: string): { text: string; remaining: number } {
+  const doc = parseConfigText(text, path) as Record<string, unknown> | null;
+  const providers = Array.isArray(doc?.['providers']) ? (doc['providers'] as unknown[]) : [];
+  const others = providers.filter((p) => !isOurs(p));
+  if (others.length === providers.length) return { text, remaining: providers.length };
+  const wanted = { ...doc, providers: others };
+  if (isJsonText(text)) {
+    const indent = /\n([ \t]+)"/.exec(text)?.[1] ?? '  ';
+    return { text: JSON.stringify(wanted, null, indent) + (text.endsWith('\n') ? '\n' : ''), remaining: others.length };
+  }
+  const cut = cutYamlEntry(text);
+  if (cut !== undefined && isDeepStrictEqual(normalise(parse(cut)), normalise(wanted))) return { text: cut, remaining: others.length };
+  const edited = parseDocument(text, { uniqueKeys: true });
+  const seq = edited.get('providers', true) as YAMLSeq;
+  seq.items = seq.items.filter((item) => !(isMap(item) && item.get('name') === PROVIDER_NAME));
+  return { text: edited.toString({ lineWidth: 0 }), remaining: others.length };
+}
+
+function isOurs(p: unknown): boolean {
+  return typeof p === 'object' && p !== null && (p as Record<string, unknown>)['name'] === PROVIDER_NAME;
+}
+
+/** A block-sequence item's lines cut out of the text, or undefined when the entry is not one. */
+function cutYamlEntry(text: string): string | undefined {
+  const doc = parseDocument(text, { uniqueKeys: true });
+  const seq = doc.get('providers', true);
+  if (!isSeq(seq)) return undefined;
+  const item = seq.items.find((i) => isMap(i) && i.get('name') === PROVIDER_NAME);
+  if (!isMap(item) || item.range === undefined || item.range === null) return undefined;
+  const [start, , end] = item.range;
+  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+  if (!/^[ \t]*-[ \t]*$/.test(text.slice(lineStart, start))) return undefined;
+  const lineEnd = text[end - 1] === '\n' ? end : text.indexOf('\n', end) === -1 ? text.length : text.indexOf('\n', end) + 1;
+  return text.slice(0, lineStart) + text.slice(lineEnd);
+}
+
+/** An empty `providers:` parses as null: the same as no providers. */
+function normalise(doc: unknown): unknown {
+  const d = doc as Record<string, unknown> | null;
+  return d && (d['providers'] === null || (Array.isArray(d['providers']) && d['providers'].length === 0)) ? { ...d, providers: [] } : d;
+}

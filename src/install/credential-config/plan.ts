@@ -2,7 +2,7 @@
 // our entry merged into an existing file, or a new file. Whatever the kubelet would read
 // afterwards is validated, including the plugin binaries it would look up.
 import type { FileChange } from '../changes.ts';
-import { fileChange } from '../changes.ts';
+import { bytes, fileChange, optionalBytes } from '../changes.ts';
 import { InstallError } from '../errors.ts';
 import type { HostFs } from '../host-fs.ts';
 import { apiChoice, supportsConfigDirectory, type KubeletVersion } from '../kubelet/version.ts';
@@ -25,7 +25,7 @@ export function planKubeletConfig(fs: HostFs, configPath: string, entry: Provide
   const text = before === undefined ? renderNewConfig(entry, apiChoice(ctx.version).configApiVersion, path.endsWith('.json')) : mergeEntry(before.toString('utf8'), entry, path);
   const doc = parseConfigText(text, path);
   check(validateCredentialProviderConfig(doc, ctx), path);
-  return { change: fileChange(path, 'kubelet-config', before, st?.mode, Buffer.from(text), st?.mode ?? 0o644), documents: [doc] };
+  return { change: fileChange(path, 'kubelet-config', optionalBytes(before), st?.mode, bytes(Buffer.from(text)), st?.mode ?? 0o644), documents: [doc] };
 }
 
 function planDirectory(fs: HostFs, dir: string, entry: ProviderEntry, ctx: ValidationContext): KubeletConfigPlan {
@@ -47,7 +47,7 @@ function planDirectory(fs: HostFs, dir: string, entry: ProviderEntry, ctx: Valid
     check(validateCredentialProviderConfig(doc, ctx, names), file);
     documents.push(doc);
   }
-  return { change: fileChange(ours, 'kubelet-config', before, fs.stat(ours)?.mode, Buffer.from(text), fs.stat(ours)?.mode ?? 0o644), documents };
+  return { change: fileChange(ours, 'kubelet-config', optionalBytes(before), fs.stat(ours)?.mode, bytes(Buffer.from(text)), fs.stat(ours)?.mode ?? 0o644), documents };
 }
 
 function check(problems: string[], path: string): void {

@@ -1,5 +1,5 @@
 // The file change that adds kubelet flags at a layout's flag target.
-import { fileChange, type FileChange } from '../changes.ts';
+import { bytes, fileChange, optionalBytes, type FileChange } from '../changes.ts';
 import type { HostFs } from '../host-fs.ts';
 import { PROVIDER_NAME } from '../paths.ts';
 import { appendToEnvVar } from '../systemd/env-file.ts';
@@ -12,7 +12,7 @@ export function flagEditChange(fs: HostFs, target: FlagTarget, flags: string[]):
   const before = fs.read(path);
   const beforeMode = fs.stat(path)?.mode;
   const after = Buffer.from(flagFileText(before?.toString('utf8'), target, flags));
-  return fileChange(path, 'kubelet-flags', before, beforeMode, after, beforeMode ?? 0o644);
+  return fileChange(path, 'kubelet-flags', optionalBytes(before), beforeMode, bytes(after), beforeMode ?? 0o644);
 }
 
 function flagFileText(current: string | undefined, target: FlagTarget, flags: string[]): string {

@@ -77,3 +77,27 @@ export function appendToEnvVar(text: string | undefined, name: string, words: st
   const space = last.value.trim() === '' ? '' : ' ';
   return source.slice(0, insertAt) + space + addition + source.slice(insertAt);
 }
+
+/**
+ * Takes each of `words` out wherever it stands as a whole word, with one blank next to it (the
+ * one appendToEnvVar put before it), so that removing what was appended gives the text back.
+ */
+export function removeWords(text: string, words: string[]): string {
+  let out = text;
+  for (const word of words) {
+    for (let at = out.indexOf(word); at !== -1; at = out.indexOf(word, at)) {
+      const before = out[at - 1];
+      const after = out[at + word.length];
+      if (!(before === undefined || /[\s"'=]/.test(before)) || !(after === undefined || /[\s"'\\]/.test(after))) {
+        at += word.length;
+        continue;
+      }
+      const blankBefore = before === ' ' || before === '\t';
+      const start = blankBefore ? at - 1 : at;
+      const end = !blankBefore && (after === ' ' || after === '\t') ? at + word.length + 1 : at + word.length;
+      out = out.slice(0, start) + out.slice(end);
+      at = start;
+    }
+  }
+  return out;
+}
