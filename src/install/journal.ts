@@ -17,9 +17,10 @@ export interface RestartPlan {
  * applying: files are being written (the kubelet was not restarted: a later run rolls back);
  * restarting: all written, the restart may not have happened (a later run restarts again);
  * checking: restarted, waiting for healthz (a later run checks again);
- * rolling-back: health failed, the previous files are being put back (a later run finishes that).
+ * rolling-back: health failed, the previous files are being put back (a later run finishes that);
+ * committed: done, the backups and emptied directories are being removed (a later run finishes that).
  */
-export type Phase = 'applying' | 'restarting' | 'checking' | 'rolling-back';
+export type Phase = 'applying' | 'restarting' | 'checking' | 'rolling-back' | 'committed';
 
 export interface JournalChange {
   path: string;
@@ -35,6 +36,7 @@ export interface Journal {
   restart: RestartPlan | null;
   changes: JournalChange[];
   createdDirs: string[]; // host paths, outermost first
+  removeDirs: string[]; // removed when empty once committed (uninstall: the directories install made)
   failure?: string; // why it is rolling back
 }
 

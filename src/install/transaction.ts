@@ -34,6 +34,7 @@ export interface Transaction {
   operation: 'install' | 'uninstall';
   changes: FileChange[];
   restart: RestartPlan | undefined;
+  removeDirs?: string[]; // removed when empty once committed
 }
 
 /** Thrown when SIGTERM arrives before anything changed. */
@@ -51,7 +52,7 @@ export async function runTransaction(ctx: TxContext, tx: Transaction): Promise<v
   const { fs } = ctx;
   for (const c of tx.changes) fs.assertWritable(fs.parentOf(c.path));
   const createdDirs = dirsToCreate(fs, tx.changes);
-  const journal: Journal = { version: 1, operation: tx.operation, phase: 'applying', restart: tx.restart ?? null, changes: [], createdDirs };
+  const journal: Journal = { version: 1, operation: tx.operation, phase: 'applying', restart: tx.restart ?? null, changes: [], createdDirs, removeDirs: tx.removeDirs ?? [] };
   for (const c of tx.changes) journal.changes.push({ path: c.path, kind: c.kind, before: await store(fs, c.path, c.before, c.beforeMode), after: c.after ? { sha256: c.after.sha256, mode: c.mode } : null });
   if (ctx.signal?.aborted) throw stoppedBeforeChanges();
   await writeJournal(fs, journal);
@@ -66,7 +67,7 @@ export async function runTransaction(ctx: TxContext, tx: Transaction): Promise<v
       endJournal(fs);
       throw new InstallError(`writing the ${tx.operation} failed (${describeError(error)}); nothing was changed`);
     }
-    if (journal.restart === null) return endJournal(fs);
+    if (journal.restart === null) return await commit(fs, journal);
     journal.phase = 'restarting';
     await writeJournal(fs, journal);
     await settle(ctx, journal);
@@ -82,6 +83,7 @@ export async function runTransaction(ctx: TxContext, tx: Transaction): Promise<v
 export async function recoverJournal(ctx: TxContext): Promise<void> {
   const journal = readJournal(ctx.fs);
   if (journal === undefined) return;
+  if (journal.phase === 'committed') return await commit(ctx.fs, journal);
   if (journal.phase === 'applying') {
     ctx.log('warn', `an earlier ${journal.operation} stopped while writing files: putting the previous files back (the kubelet never ran with them)`);
     await putBackFiles(ctx, journal);
@@ -105,7 +107,7 @@ async function settle(ctx: TxContext, journal: Journal): Promise<void> {
     }
   }
   if (journal.phase === 'checking') {
-    if (await waitHealthy(ctx.host, ctx.health)) return endJournal(ctx.fs);
+    if (await waitHealthy(ctx.host, ctx.health)) return await commit(ctx.fs, journal);
     await startRollback(ctx, journal, `${plan.unit} did not become healthy within ${ctx.health.timeoutMs / 1000}s`);
   }
   ctx.log('warn', `${journal.failure}; putting the previous files back`);
@@ -145,6 +147,17 @@ async function putBackFiles(ctx: TxContext, journal: Journal): Promise<void> {
     else ctx.log('warn', `${c.path} was changed by someone else meanwhile; left as it is`);
   }
   for (const dir of [...journal.createdDirs].reverse()) fs.rmdirIfEmpty(dir);
+}
+
+/** The decision is made: record it, then clean up (a run killed meanwhile leaves that to the next). */
+async function commit(fs: HostFs, journal: Journal): Promise<void> {
+  if (journal.phase !== 'committed') {
+    journal.phase = 'committed';
+    await writeJournal(fs, journal);
+  }
+  pruneBackups(fs, readManifest(fs)?.files.map((f) => f.original) ?? []);
+  for (const dir of [...journal.removeDirs].sort((a, b) => b.split('/').length - a.split('/').length)) fs.rmdirIfEmpty(dir);
+  removeJournal(fs);
 }
 
 /** The transaction is over: drop the journal and the backups only it needed. */

@@ -8,14 +8,14 @@ import { lockWaitMs, type RunContext } from './install.ts';
 import { readJournal } from './journal.ts';
 import { detectLayout, UNRECOGNISED } from './layouts/detect.ts';
 import { withInstallerState } from './lock.ts';
-import { MANIFEST_FILE } from './paths.ts';
+import { MANIFEST_FILE, STATE_DIR } from './paths.ts';
 import { readManifest } from './state.ts';
 import { runTransaction } from './transaction.ts';
 import { planUninstall } from './uninstall-plan.ts';
 
 export async function runUninstall(ctx: RunContext): Promise<void> {
   const { fs } = ctx;
-  if (readManifest(fs) === undefined && readJournal(fs) === undefined) return nothingInstalled(ctx);
+  if (readManifest(fs) === undefined && readJournal(fs) === undefined && !fs.exists(STATE_DIR)) return nothingInstalled(ctx);
   if (ctx.dryRun) {
     const manifest = readManifest(fs);
     if (manifest === undefined) return nothingInstalled(ctx);
@@ -28,8 +28,8 @@ export async function runUninstall(ctx: RunContext): Promise<void> {
     if (manifest === undefined) return nothingInstalled(ctx);
     const plan = planUninstall(fs, manifest);
     for (const w of plan.warnings) ctx.log('warn', w);
-    await runTransaction(ctx, { operation: 'uninstall', changes: plan.changes, restart: plan.restart });
-    stateDirs.createdDirs.push(...manifest.createdDirs); // removed when empty, once the state directory is gone
+    await runTransaction(ctx, { operation: 'uninstall', changes: plan.changes, restart: plan.restart, removeDirs: manifest.createdDirs });
+    stateDirs.createdDirs.push(...manifest.createdDirs); // those the state directory kept busy go once it is gone
     ctx.log('info', `uninstalled: ${describeChanges(plan.changes) || 'nothing left to take out'}${plan.restart ? `; restarted ${plan.restart.unit}, healthy` : ''}`);
   });
 }

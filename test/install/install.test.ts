@@ -235,6 +235,31 @@ describe('install: safety', () => {
     assert.deepEqual(snapshot(root), installed);
   });
 
+  it('a rolled-back binary upgrade puts the previous binary back byte for byte and keeps no backup', async () => {
+    const root = makeHost(kubeadmDebian());
+    await install(root, fakeState({ kubeletVersion: 'v1.30.2' }), {}, fakeBinary('#!/bin/sh\necho v1\n'));
+    const installed = snapshot(root);
+    const failing = fakeState({ kubeletVersion: 'v1.30.2', healthy: false });
+    const upgrade = { providerConfig: writeFile('registries:\n  - domains: [new.example.com]\n') };
+    await rejects(install(root, failing, upgrade, fakeBinary('#!/bin/sh\necho v2\n')), /install rolled back/);
+    assert.deepEqual(snapshot(root), installed);
+  });
+
+  it('uninstall --dry-run shows what it would take out and changes nothing', async () => {
+    const root = makeHost(kubeadmDebian());
+    const state = fakeState({});
+    await install(root, state);
+    writeTree(root, { '/etc/default/kubelet': `${readHost(root, '/etc/default/kubelet')}FOO=1\n` });
+    const drifted = snapshot(root);
+    const c = context(root, state, { dryRun: true });
+    await runUninstall(c.ctx);
+    const out = c.stdout.join('');
+    assert.match(out, /-KUBELET_EXTRA_ARGS=--image-credential-provider-config=\S+ --image-credential-provider-bin-dir=\S+\n\+KUBELET_EXTRA_ARGS=\n FOO=1/);
+    assert.match(out, /# remove \/etc\/kubernetes\/credential-provider\/bin\/aliyun-acr-credential-provider/);
+    assert.match(out, /systemctl restart kubelet\.service/);
+    assert.deepEqual(snapshot(root), drifted);
+  });
+
   it('--dry-run prints unified diffs and changes nothing', async () => {
     const root = makeHost(kubeadmDebian());
     const before = snapshot(root);

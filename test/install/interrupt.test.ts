@@ -82,3 +82,26 @@ describe('install interrupted at each step, then run again', () => {
     }
   }
 });
+
+describe('two installers on one node', () => {
+  it('the second waits for the first to finish its transaction, then finds nothing to do', async () => {
+    const node = await FakeNode.start();
+    try {
+      const root = makeHost(kubeadmDebian());
+      node.block('restart');
+      const first = startCli(node, installArgs(root, node));
+      await until(() => node.blocked('restart'), 'the first installer to restart the kubelet');
+      const second = startCli(node, installArgs(root, node));
+      await until(() => /waiting for the installer with pid \d+ to finish/.test(second.stderr()), 'the second installer to wait');
+      node.release('restart');
+      const [a, b] = await Promise.all([first.exited, second.exited]);
+      assert.equal(a.code, 0, first.stderr());
+      assert.equal(b.code, 0, second.stderr());
+      assert.match(second.stderr(), /already installed: nothing to change, no restart/);
+      assert.deepEqual(snapshot(root), installed);
+      assert.equal(node.restarts().length, 1);
+    } finally {
+      await node.close();
+    }
+  });
+});
