@@ -10,7 +10,7 @@ import { readJournal } from './journal.ts';
 import { LOCK_FILE, STATE_DIR } from './paths.ts';
 import { readManifest } from './state.ts';
 import { pruneBackups } from './stored.ts';
-import { recoverJournal, type TxContext } from './transaction.ts';
+import { recoverJournal, stoppedBeforeChanges, type TxContext } from './transaction.ts';
 
 /** Directories to remove (when empty) once nothing is installed: those made for the state, and uninstall's. */
 export interface StateDirs {
@@ -24,7 +24,7 @@ export interface StateDirs {
 export async function withInstallerState(ctx: TxContext, lockWaitMs: number, body: (dirs: StateDirs) => Promise<void>): Promise<void> {
   const { fs } = ctx;
   const dirs: StateDirs = { createdDirs: fs.mkdirs(STATE_DIR) };
-  const release = await takeLock(fs, lockWaitMs, (line) => ctx.log('info', line));
+  const release = await takeLock(fs, lockWaitMs, (line) => ctx.log('info', line), ctx.signal);
   try {
     await recoverJournal(ctx);
     await body(dirs);
@@ -47,7 +47,7 @@ function tidy(fs: HostFs, createdDirs: string[]): void {
   }
 }
 
-async function takeLock(fs: HostFs, waitMs: number, log: (line: string) => void): Promise<() => void> {
+async function takeLock(fs: HostFs, waitMs: number, log: (line: string) => void, signal: AbortSignal | undefined): Promise<() => void> {
   const me = `${process.pid} ${startTime(process.pid)}\n`;
   const deadline = Date.now() + waitMs;
   let waiting = false;
@@ -59,6 +59,7 @@ async function takeLock(fs: HostFs, waitMs: number, log: (line: string) => void)
       fs.remove(LOCK_FILE); // its installer is gone
       continue;
     }
+    if (signal?.aborted) throw stoppedBeforeChanges();
     if (Date.now() > deadline) throw new InstallError(`another installer (pid ${pid}) is still working on this node; if none is running, remove ${LOCK_FILE}`);
     if (!waiting) log(`waiting for the installer with pid ${pid} to finish`);
     waiting = true;
