@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { filepathMatch, keyringLookup, parseSchemelessUrl, urlsMatch } from '../../../src/kubelet/match.ts';
 
-// Row numbers refer to the table in kubelet-protocol.md §8(a).
+// Row numbers refer to the table in docs/reference/kubelet-protocol.md §8(a).
 
 describe('urlsMatch: §8(a) pattern rows', () => {
   const rows: Array<[string, string, string, boolean]> = [
