@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { parseGoDuration } from '../../src/kubelet/go-duration.ts';
 import { REPO_ROOT } from './helpers.ts';
+import { INSTALL_NODE_OPTIONS } from './rss-scenarios.ts';
 
 type Obj = Record<string, any>;
 const ds = parse(readFileSync(join(REPO_ROOT, 'packaging/deploy/base/daemonset.yaml'), 'utf8')) as Obj;
@@ -30,6 +31,10 @@ describe('the installer DaemonSet', () => {
   it('install gets the node name for the restart spread', () => {
     const env = (install.env ?? []) as Obj[];
     assert.deepEqual(env.find((e) => e.name === 'NODE_NAME')?.valueFrom, { fieldRef: { fieldPath: 'spec.nodeName' } });
+  });
+
+  it('install runs with the small young generation the benchmark measures', () => {
+    assert.equal((install.env as Obj[]).find((e) => e.name === 'NODE_OPTIONS')?.value, INSTALL_NODE_OPTIONS);
   });
 
   it("install's memory limit has a third of headroom over the 96 MiB peak memory.test.ts enforces", () => {

@@ -9,6 +9,9 @@ import { kubeadmDebian, makeHost, tempDir } from './helpers.ts';
 import type { FakeNode } from './fake-node.ts';
 
 export const SCENARIOS = ['fresh', 'installed', 'upgraded'] as const;
+
+/** What the DaemonSet's install container sets (test/install/deploy.test.ts checks it does). */
+export const INSTALL_NODE_OPTIONS = '--max-semi-space-size=1';
 export type Scenario = (typeof SCENARIOS)[number];
 
 /** A stand-in binary of `mib` MiB; `variant` changes its bytes (an upgrade). */
@@ -43,9 +46,9 @@ export function peakRssKib(cmd: string[], env: Record<string, string>): Promise<
  * Peak RSS (KiB) of `install` in each scenario on a fresh kubeadm host tree. `installer` is the
  * command (the bundle under node, or the single-file binary); `binaries` the old and new binary.
  */
-export async function installPeaks(installer: string[], binaries: { old: string; new: string }, node: FakeNode): Promise<Record<Scenario, number>> {
+export async function installPeaks(installer: string[], binaries: { old: string; new: string }, node: FakeNode, env: Record<string, string> = {}): Promise<Record<Scenario, number>> {
   const root = makeHost(kubeadmDebian());
-  const install = (binary: string) => peakRssKib([...installer, 'install', '--host-root', root, '--binary', binary, '--configure-kubelet', ...node.flags()], node.env());
+  const install = (binary: string) => peakRssKib([...installer, 'install', '--host-root', root, '--binary', binary, '--configure-kubelet', ...node.flags()], { ...node.env(), ...env });
   const fresh = await install(binaries.old);
   const installed = await install(binaries.old);
   const upgraded = await install(binaries.new);
