@@ -2,12 +2,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildProviderEntry, buildTokenAttributes } from '../../src/install/credential-config/entry.ts';
-import { mergeEntry } from '../../src/install/credential-config/merge.ts';
+import { mergeEntry, removeEntry } from '../../src/install/credential-config/merge.ts';
 import { validateCredentialProviderConfig } from '../../src/install/credential-config/validate.ts';
 import { InstallError } from '../../src/install/errors.ts';
 import { flagValue, hasCredentialProviderGate } from '../../src/install/kubelet/argv.ts';
 import { apiChoice, parseKubeletVersion } from '../../src/install/kubelet/version.ts';
-import { appendToEnvVar, parseEnvFile } from '../../src/install/systemd/env-file.ts';
+import { appendToEnvVar, parseEnvFile, removeWords } from '../../src/install/systemd/env-file.ts';
 import { expandExecStart, serviceDirectives } from '../../src/install/systemd/unit.ts';
 
 const v = (s: string) => parseKubeletVersion(s);
@@ -28,6 +28,12 @@ describe('env files', () => {
   for (const [input, expected] of cases) {
     it(`appends to ${JSON.stringify(input)}`, () => assert.equal(appendToEnvVar(input, 'X', ['--a=1', '--b=2']), expected));
   }
+  for (const [input] of cases.filter(([i]) => i !== undefined && /^(# c\n)?X=/m.test(i))) {
+    it(`removing what was appended to ${JSON.stringify(input)} gives it back`, () => assert.equal(removeWords(appendToEnvVar(input, 'X', ['--a=1', '--b=2']), ['--a=1', '--b=2']), input));
+  }
+  it('removes whole words only, wherever they stand', () => {
+    assert.equal(removeWords('X="--a=1.bak --v=2 --a=1"\nY=--a=1\n', ['--a=1']), 'X="--a=1.bak --v=2"\nY=\n');
+  });
   it('reads values as systemd does', () => {
     assert.deepEqual([...parseEnvFile('A="x y"\n# B=no\nexport C=\'z\'\nD=plain value  \n')], [['A', 'x y'], ['C', 'z'], ['D', 'plain value']]);
   });
@@ -130,6 +136,26 @@ describe('CredentialProviderConfig validation', () => {
 
 describe('merge', () => {
   const entry = buildProviderEntry({ version: v('v1.30.0'), nodeProviderConfigPath: '/c.json', providerConfig: {} });
+  const other = '  - name: other # theirs\n    matchImages: ["example.com"]\n    defaultCacheDuration: 1m\n    apiVersion: credentialprovider.kubelet.k8s.io/v1\n';
+  const head = '# ops owns this file\napiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders:\n';
+  it('removing our entry from YAML cuts its lines and keeps every other byte', () => {
+    const merged = mergeEntry(`${head}${other}`, entry, '/x');
+    const edited = merged.replace('defaultCacheDuration: 1m', 'defaultCacheDuration: 5m');
+    const { text, remaining } = removeEntry(edited, '/x');
+    assert.equal(remaining, 1);
+    assert.equal(text, edited.replace(/  - name: aliyun-acr-credential-provider\n(?: {4}.*\n)*/, ''));
+  });
+  it('removing our entry from JSON or a flow sequence keeps the others', () => {
+    const json = JSON.stringify({ apiVersion: 'kubelet.config.k8s.io/v1', kind: 'CredentialProviderConfig', providers: [{ name: 'other' }, entry] }, null, 4);
+    assert.deepEqual(JSON.parse(removeEntry(json, '/x.json').text).providers, [{ name: 'other' }]);
+    const flow = `apiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders: [{name: other}, {name: aliyun-acr-credential-provider, matchImages: [a]}]\n`;
+    const r = removeEntry(flow, '/x');
+    assert.equal(r.remaining, 1);
+    assert.match(r.text, /providers: \[ \{ name: other \} \]/);
+  });
+  it('a file without our entry is left as it is', () => {
+    assert.deepEqual(removeEntry(`${head}${other}`, '/x'), { text: `${head}${other}`, remaining: 1 });
+  });
   it('leaves a file that already has our exact entry byte-identical', () => {
     const once = mergeEntry('apiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders: []\n', entry, '/x');
     assert.equal(mergeEntry(once, entry, '/x'), once);
