@@ -114,7 +114,7 @@ export class CrOpenApiClient implements CrApi {
     };
     if (this.options.onCall) options.onCall = this.options.onCall;
     if (this.options.onRetry) options.onRetry = this.options.onRetry;
-    return callOpenApi(this.client, params, request, options, read);
+    return callOpenApi((runtime) => this.client.callApi(params, request, runtime), options, read);
   }
 
   private context(action: string, ramAction: string, subject?: string): CallContext {

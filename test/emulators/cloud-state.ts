@@ -140,6 +140,8 @@ export interface CallRecord {
   roleArn?: string;
   sessionName?: string;
   subject?: string;
+  /** STS: the wire form the request arrived in ('rpc-v1', 'rpc-anonymous' or 'acs3'). */
+  wire?: string;
   /** True when an injected fault shaped the answer. */
   faulted?: boolean;
   timestamp: number;
