@@ -17,6 +17,8 @@ const OpenApiClient = openapi.default;
 export interface CrOpenApiOptions {
   region: string;
   endpoint: ApiEndpoint;
+  /** What to check when the endpoint is unreachable (endpoints.ts unreachableHint). */
+  unreachableHint?: string;
   credential: CloudCredential['credential'];
   identity: string;
   deadline: Deadline;
@@ -120,6 +122,7 @@ export class CrOpenApiClient implements CrApi {
   private context(action: string, ramAction: string, subject?: string): CallContext {
     const ctx: CallContext = { action, ramAction, region: this.options.region, endpointUrl: this.options.endpoint.url, identity: this.options.identity };
     if (subject !== undefined) ctx.subject = subject;
+    if (this.options.unreachableHint !== undefined) ctx.unreachableHint = this.options.unreachableHint;
     return ctx;
   }
 
