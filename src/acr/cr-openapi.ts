@@ -45,8 +45,10 @@ export class CrOpenApiClient implements CrApi {
     );
   }
 
-  async getAuthorizationToken(request: { instanceId: string }): Promise<GetAuthorizationTokenResponseBody> {
-    return this.rpc('GetAuthorizationToken', { InstanceId: request.instanceId }, `instance ${request.instanceId}`, (body) => {
+  async getAuthorizationToken(request: { instanceId: string; expiresInHours?: number }): Promise<GetAuthorizationTokenResponseBody> {
+    const query: Record<string, string> = { InstanceId: request.instanceId };
+    if (request.expiresInHours !== undefined) query.ExpiresInHours = String(request.expiresInHours);
+    return this.rpc('GetAuthorizationToken', query, `instance ${request.instanceId}`, (body) => {
       const { AuthorizationToken, TempUsername, ExpireTime } = body;
       if (typeof AuthorizationToken !== 'string' || !AuthorizationToken || typeof TempUsername !== 'string' || !Number.isFinite(Number(ExpireTime))) {
         throw this.malformed('GetAuthorizationToken');

@@ -37,7 +37,8 @@ export async function fetchToken(target: RegistryTarget, session: CloudSession):
 
 async function enterpriseToken(session: CloudSession, scope: ResolverScope, instanceId: string, forget: (() => Promise<void>) | undefined): Promise<TokenEntry> {
   try {
-    const body = await scope.api.getAuthorizationToken({ instanceId });
+    const hours = session.config.cr.tokenExpiresInHours;
+    const body = await scope.api.getAuthorizationToken(hours === undefined ? { instanceId } : { instanceId, expiresInHours: hours });
     return toEntry(session, body.tempUsername, body.authorizationToken, body.expireTime);
   } catch (error) {
     // A cached resolution may point at a deleted instance: drop it so the next call re-resolves.
