@@ -5,6 +5,7 @@
 // down to an assertNever.
 import { forgetResolution, NoSuchInstanceError, resolveInstanceByDomain, resolveInstanceByName, type ResolverScope } from '../acr/instance-resolver.ts';
 import type { RegistryTarget } from '../acr/registry-host.ts';
+import type { RegistryEntry } from '../config/schema.ts';
 import { unsupportedRegistryError } from '../acr/registry-target.ts';
 import { assertNever } from '../assert-never.ts';
 import { ProviderError, isProviderError } from '../errors.ts';
@@ -47,7 +48,7 @@ export async function fetchToken(target: RegistryTarget, session: CloudSession, 
     case 'custom': {
       const entry = session.config.registries[target.entryIndex];
       if (!entry) throw new ProviderError('internal', `registry entry ${target.entryIndex} vanished`);
-      const region = entry.regionId ?? target.region ?? (await nodeRegionFor(session, target.host));
+      const region = customRegion(target, entry) ?? (await nodeRegionFor(session, target.host));
       const scope = resolverScope(session, region);
       if (entry.instanceId) {
         observer.onInstance?.(entry.instanceId, 'configured', region);
@@ -64,6 +65,32 @@ export async function fetchToken(target: RegistryTarget, session: CloudSession, 
     default:
       return assertNever(target, 'registry kind');
   }
+}
+
+/**
+ * The region whose CR API serves a target, as fetchToken uses it: the host's own, else (custom
+ * domains) the entry's regionId, else the node's region (undefined here: ask the caller).
+ */
+export function knownRegion(target: RegistryTarget, registries: readonly RegistryEntry[]): string | undefined {
+  switch (target.kind) {
+    case 'personal':
+    case 'enterprise':
+    case 'personal-dedicated':
+      return target.region;
+    case 'custom': {
+      const entry = registries[target.entryIndex];
+      return entry ? customRegion(target, entry) : undefined;
+    }
+    case 'unrecognized':
+      return undefined;
+    default:
+      return assertNever(target, 'registry kind');
+  }
+}
+
+/** An entry's regionId wins over the region of a built-in host it lists. */
+function customRegion(target: Extract<RegistryTarget, { kind: 'custom' }>, entry: RegistryEntry): string | undefined {
+  return entry.regionId ?? target.region;
 }
 
 /**
