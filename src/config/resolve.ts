@@ -34,7 +34,8 @@ export interface ProviderConfig {
   logFormat: LogFormat;
   /** Optional log file (size-rotated, 0600) that gets every line at logLevel. */
   logFile?: { path: string; maxBytes?: number; maxFiles?: number };
-  metadata: { endpoint: string; roleName?: string; disableIMDSv1: boolean };
+  /** allowV1OnTokenFailure: a timeout or 5xx on the token PUT falls back to v1 (the SDKs' rule). */
+  metadata: { endpoint: string; roleName?: string; disableIMDSv1: boolean; allowV1OnTokenFailure?: boolean };
   /** tokenExpiresInHours: sent as GetAuthorizationToken's ExpiresInHours; unset, the API's default (1 h). */
   cr: { network: CrNetwork; endpointTemplate?: string; endpointMap: Record<string, string>; tokenExpiresInHours?: number };
   registries: RegistryEntry[];
@@ -93,6 +94,10 @@ export function resolveConfig(file: ConfigFile, flags: FlagValues, env: NodeJS.P
     config.logFile = { path: logFile };
     if (file.logFileMaxBytes !== undefined) config.logFile.maxBytes = file.logFileMaxBytes;
     if (file.logFileMaxFiles !== undefined) config.logFile.maxFiles = file.logFileMaxFiles;
+  }
+  if (file.metadata?.allowV1OnTokenFailure === true) {
+    if (config.metadata.disableIMDSv1) throw configError('metadata.allowV1OnTokenFailure asks for the tokenless protocol that metadata.disableIMDSv1 (or ALIBABA_CLOUD_IMDSV1_DISABLED) forbids: set only one');
+    config.metadata.allowV1OnTokenFailure = true;
   }
   applyCrEndpoints(config, file, flags.crEndpoint);
   if (file.cr?.tokenExpiresInHours !== undefined) config.cr.tokenExpiresInHours = file.cr.tokenExpiresInHours;

@@ -80,6 +80,8 @@ export const configFileSchema = v.strictObject({
       endpoint: v.optional(httpUrl),
       roleName: v.optional(v.pipe(v.string(), v.minLength(1))),
       disableIMDSv1: v.optional(v.boolean()),
+      // A timeout or 5xx on the token PUT falls back to the tokenless protocol (off: an error).
+      allowV1OnTokenFailure: v.optional(v.boolean()),
     }),
   ),
   cr: v.optional(

@@ -44,7 +44,7 @@ export async function cloudChecks(o: CloudCheckOptions, add: (c: Check) => void)
 
   // --- metadata, role, region --------------------------------------------------------------
   // Metadata answers in milliseconds on ECS; do not let an unreachable one eat the whole timeout.
-  const metadata = new MetadataClient({ endpoint: config.metadata.endpoint, disableIMDSv1: config.metadata.disableIMDSv1, deadline: new Deadline(Math.min(config.timeoutMs, 10_000)) });
+  const metadata = new MetadataClient({ endpoint: config.metadata.endpoint, disableIMDSv1: config.metadata.disableIMDSv1, allowV1OnTokenFailure: config.metadata.allowV1OnTokenFailure === true, deadline: new Deadline(Math.min(config.timeoutMs, 10_000)) });
   let roleOk = true;
   if (source.kind === 'ecs-ram-role') {
     const role = await roleChecks(source, metadata, config, add);

@@ -54,6 +54,7 @@ export class CloudSession {
     this.metadataClient ??= new MetadataClient({
       endpoint: this.config.metadata.endpoint,
       disableIMDSv1: this.config.metadata.disableIMDSv1,
+      allowV1OnTokenFailure: this.config.metadata.allowV1OnTokenFailure === true,
       deadline: this.deadline,
       onRetry: (message) => this.logger.info(message),
       onCall: (action, ms, outcome) => this.summary.calls.push({ action, ms, outcome }),

@@ -34,6 +34,7 @@ describe('validateConfigFile: accepted documents', () => {
     ['an empty registries list', { registries: [] }],
     ['a zero duration', { expiringThreshold: '0' }],
     ['a compound duration', { timeout: '1m30s' }],
+    ['metadata.allowV1OnTokenFailure', { metadata: { allowV1OnTokenFailure: true } }],
     ['cr.tokenExpiresInHours 1', { cr: { tokenExpiresInHours: 1 } }],
     ['cr.tokenExpiresInHours 24', { cr: { tokenExpiresInHours: 24 } }],
   ];
@@ -79,6 +80,7 @@ describe('validateConfigFile: wrong values', () => {
     ['metadata.endpoint not a URL', { metadata: { endpoint: '100.100.100.200' } }, /^metadata\.endpoint: expected an http/],
     ['metadata.disableIMDSv1 as a string', { metadata: { disableIMDSv1: 'true' } }, /^metadata\.disableIMDSv1: /],
     ['metadata.roleName empty', { metadata: { roleName: '' } }, /^metadata\.roleName: /],
+    ['metadata.allowV1OnTokenFailure as a string', { metadata: { allowV1OnTokenFailure: 'yes' } }, /^metadata\.allowV1OnTokenFailure: /],
     ['cr.network unknown', { cr: { network: 'internal' } }, /^cr\.network: /],
     ['cr.endpoint not a URL', { cr: { endpoint: 'cr.example.com' } }, /^cr\.endpoint/],
     ['cr.tokenExpiresInHours 0', { cr: { tokenExpiresInHours: 0 } }, /^cr\.tokenExpiresInHours: .*1 to 24/],
