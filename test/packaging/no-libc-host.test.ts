@@ -168,6 +168,40 @@ describe('amd64: what changes when the provider starts through its loader', { sk
     }
   });
 
+  it('a host with a C library of its own, named by LD_LIBRARY_PATH and ld.so.cache: the provider uses only the payload\'s', async () => {
+    // Decoys where a glibc host keeps its libraries (Debian, Red Hat, CentOS 7 layouts): not ELF
+    // at all, so loading any of them fails loudly ("invalid ELF header" or "file too short").
+    const decoyDirs = ['/lib64', '/usr/lib64', '/lib/x86_64-linux-gnu', '/usr/lib/x86_64-linux-gnu', '/lib', '/usr/lib'];
+    const decoys = ['libc.so.6', 'libm.so.6', 'libdl.so.2', 'libpthread.so.0', 'libgcc_s.so.1', 'libstdc++.so.6', tree.manifest.loader];
+    const placed: string[] = [];
+    try {
+      for (const d of decoyDirs) {
+        mkdirSync(tree.at(d), { recursive: true });
+        for (const name of decoys) {
+          writeFileSync(tree.at(`${d}/${name}`), 'not a shared object\n');
+          placed.push(`${d}/${name}`);
+        }
+      }
+      writeFileSync(tree.at('/etc/ld.so.cache'), 'not a cache\n');
+      placed.push('/etc/ld.so.cache');
+      // Control: the bare binary now finds a "loader" at its interpreter path, and it is the host's.
+      const bare = `${BIN_DIR}/bare-binary`;
+      spawnSync('ln', [binaryOf('amd64'), tree.at(bare)]);
+      placed.push(bare);
+      const control = await runInTree(tree, [bare, '--version']);
+      assert.notEqual(control.code, 0, 'the host\'s (decoy) C library is what a bare binary gets');
+      const env = { LD_LIBRARY_PATH: decoyDirs.join(':') };
+      const input = kubeletRequest(NOT_ACR_IMAGE);
+      const r = await runInTree(tree, [WRAPPER, '--config', NODE_CONFIG], { input, env });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, bundleAnswer(['--config', NODE_CONFIG], input).stdout);
+      const helper = await runInTree(tree, [DOCKER_HELPER, 'get'], { input: 'ghcr.io\n', env });
+      assert.equal(helper.stdout, NOT_FOUND);
+    } finally {
+      for (const p of placed) rmSync(tree.at(p), { force: true });
+    }
+  });
+
   it('install --dry-run through the wrapper plans the provider binary, not the loader', async () => {
     const host = '/host';
     const files: Record<string, string> = {
