@@ -1,5 +1,5 @@
 // Test helper: real @alicloud/openapi-client calls against the emulators, built exactly the way
-// the generated CR SDK builds them (docs §1.2, §2.1), so tests prove wire compatibility.
+// the generated CR SDK builds them (docs/reference/alibaba-cloud-apis.md §1.2, §2.1), so tests prove wire compatibility.
 import CredentialModule from '@alicloud/credentials';
 import OpenApiModule, * as $OpenApi from '@alicloud/openapi-client';
 import { RuntimeOptions } from '@alicloud/tea-util';

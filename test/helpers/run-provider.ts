@@ -36,6 +36,8 @@ export interface RunResult {
   /** Wall-clock time of the whole process. */
   ms: number;
   args: string[];
+  /** The image of the kubelet request on stdin, when the run was one (Cloud.request). */
+  image?: string;
 }
 
 /** Every invocation made in this process (one test file), in order. */
@@ -93,7 +95,7 @@ export function runProvider(options: RunOptions = {}): Promise<RunResult> {
   });
 }
 
-/** The exact bytes the kubelet writes for `image` (protocol §1.7 / §8(d)). */
+/** The exact bytes the kubelet writes for `image` (docs/reference/kubelet-protocol.md §1.7, §8(d)). */
 export function kubeletRequest(image: string, apiVersion: ApiVersionShort | string = 'v1'): string {
   const version = apiVersion.includes('/') ? apiVersion : `${API_GROUP}/${apiVersion}`;
   return `{"kind":"CredentialProviderRequest","apiVersion":${JSON.stringify(version)},"image":${JSON.stringify(image)}}\n`;

@@ -1,5 +1,5 @@
 // The kubelet's checks of a CredentialProviderConfig (validateCredentialProviderConfig and the
-// strict decoder, §3.3), run on what we are about to write: a config the kubelet rejects stops
+// strict decoder, docs/reference/kubelet-protocol.md §3.3), run on what we are about to write: a config the kubelet rejects stops
 // it from starting. Returns problems as one-line strings, empty when the config is valid.
 import { parseGoDuration } from '../../kubelet/go-duration.ts';
 import { parseSchemelessUrl } from '../../kubelet/match.ts';

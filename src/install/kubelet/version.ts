@@ -1,4 +1,4 @@
-// Which CredentialProviderConfig and exec-protocol versions a kubelet accepts (§3.1), and what
+// Which CredentialProviderConfig and exec-protocol versions a kubelet accepts (docs/reference/kubelet-protocol.md §3.1), and what
 // else its version changes: the feature gate before 1.24, tokenAttributes from 1.33, config
 // directories from 1.34.
 import { InstallError } from '../errors.ts';

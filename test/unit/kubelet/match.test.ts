@@ -1,8 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { filepathMatch, keyringLookup, parseSchemelessUrl, urlsMatch } from '../../../src/kubelet/match.ts';
+import { filepathMatch, parseSchemelessUrl, urlsMatch } from '../../../src/kubelet/match.ts';
+import { keyringLookup } from '../../helpers/kubelet-keyring.ts';
 
-// Row numbers refer to the table in kubelet-protocol.md §8(a).
+// Row numbers refer to the table in docs/reference/kubelet-protocol.md §8(a).
 
 describe('urlsMatch: §8(a) pattern rows', () => {
   const rows: Array<[string, string, string, boolean]> = [

@@ -12,7 +12,7 @@ const IMAGE = 'registry.cn-hangzhou.aliyuncs.com/ns/app';
 const doc = (fields: Record<string, unknown>): string =>
   JSON.stringify({ kind: 'CredentialProviderRequest', apiVersion: V1, image: IMAGE, ...fields });
 
-describe('decodeRequest: the documents the kubelet writes (protocol §8(d))', () => {
+describe('decodeRequest: the documents the kubelet writes (docs/reference/kubelet-protocol.md §8(d))', () => {
   const cases: Array<[string, string, CredentialProviderRequest]> = [
     [
       'v1alpha1',

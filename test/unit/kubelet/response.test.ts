@@ -15,7 +15,7 @@ interface Input {
   auth?: Record<string, AuthConfig>;
 }
 
-describe('encodeResponse: valid documents of protocol §8(d), byte for byte', () => {
+describe('encodeResponse: valid documents of docs/reference/kubelet-protocol.md §8(d), byte for byte', () => {
   const cases: Array<[string, Input, string]> = [
     [
       'v1, registry-scoped, 5-minute cache',
