@@ -145,7 +145,7 @@ describe('amd64: what changes when the provider starts through its loader', { sk
     try {
       // unshare --fork: our child is unshare, its child is what chroot exec'd.
       const loader = tree.at(`${tree.installDir}/lib/${tree.manifest.loader}`);
-      for (let i = 0; i < 400 && provider === undefined; i++) {
+      for (let i = 0; i < 2400 && provider === undefined; i++) {
         const pid = Number(readFileSync(`/proc/${run.pid}/task/${run.pid}/children`, 'utf8').trim().split(/\s+/)[0]);
         if (pid > 0 && readlinkSync(`/proc/${pid}/exe`) === loader) provider = pid;
         else await sleep(25);
@@ -157,7 +157,7 @@ describe('amd64: what changes when the provider starts through its loader', { sk
       const cmdline = readFileSync(`/proc/${provider}/cmdline`, 'utf8').split('\0').slice(0, -1);
       assert.deepEqual(cmdline, [`${tree.installDir}/lib/${tree.manifest.loader}`, '--inhibit-cache', '--library-path', `${tree.installDir}/lib`, '--argv0', WRAPPER, binary, '--config', NODE_CONFIG]);
       // Wait until the loader has mapped the binary, then terminate it as the kubelet would.
-      for (let i = 0; i < 400 && !readFileSync(`/proc/${provider}/maps`, 'utf8').includes(binary); i++) await sleep(25);
+      for (let i = 0; i < 2400 && !readFileSync(`/proc/${provider}/maps`, 'utf8').includes(binary); i++) await sleep(25);
       process.kill(provider, 'SIGTERM');
       const r = await run.result;
       assert.equal(r.stdout, '');
