@@ -23,14 +23,14 @@
 // Usage: node packaging/build/image.ts (expects dist/payload from `npm run build:binary`);
 //        `npm run build:image` does both.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IMAGE_PAYLOAD_DIR, PAYLOAD_LIB_DIR, PAYLOAD_MANIFEST } from '../../src/payload/layout.ts';
 import { fileMode, parseManifest } from '../../src/payload/manifest.ts';
 import { copyrightOf, inTree, isSymlink, run, unpack } from './debian.ts';
 import { elfMachine, interpreterOf, neededClosure } from './elf.ts';
-import { PAYLOAD_DEBS, PAYLOAD_TARGETS, payloadDir, type PayloadTarget } from './payload.ts';
+import { PAYLOAD_DEBS, PAYLOAD_TARGETS, payloadDir, place, type PayloadTarget } from './payload.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -52,20 +52,6 @@ export function packageVersion(): string {
 
 const buildah = (args: string[]): string => run('buildah', [...STORAGE, ...args]);
 
-function install(src: string, dest: string, mode: number, { link = false } = {}): void {
-  mkdirSync(dirname(dest), { recursive: true, mode: 0o755 });
-  if (link) {
-    try {
-      linkSync(src, dest);
-    } catch {
-      copyFileSync(src, dest);
-    }
-  } else {
-    copyFileSync(src, dest);
-  }
-  chmodSync(dest, mode);
-}
-
 /** Assembles dist/image/context/rootfs-<arch> and returns what it holds (image paths; links end in " -> target"). */
 function assembleRootfs(target: PayloadTarget): string[] {
   const payload = payloadDir(target.arch);
@@ -83,7 +69,7 @@ function assembleRootfs(target: PayloadTarget): string[] {
   mkdirSync(rootfs, { recursive: true, mode: 0o755 });
   const shipped: string[] = [];
   const put = (src: string, imagePath: string, mode: number, options: { link?: boolean } = {}): void => {
-    install(src, join(rootfs, imagePath), mode, options);
+    place(src, join(rootfs, imagePath), mode, options);
     shipped.push(imagePath);
   };
   /** A relative symlink at imagePath to targetPath (both image paths), valid in and out of a chroot. */

@@ -67,7 +67,8 @@ export function regularFilesUnder(dir: string, prefix = ''): string[] {
   return out.sort();
 }
 
-function place(src: string, dest: string, mode: number, { link = false } = {}): void {
+/** Puts a copy of src at dest with `mode` (a hard link instead when `link` and the file system allow). */
+export function place(src: string, dest: string, mode: number, { link = false } = {}): void {
   mkdirSync(dirname(dest), { recursive: true, mode: 0o755 });
   if (link) {
     try {
