@@ -1,6 +1,6 @@
 // One credential request, start to finish. This module is the kubelet's hot path: a cache hit
 // is answered from here with a stat and one small file read. Everything the miss path needs
-// (cloud SDKs, metadata client, lock) is behind the dynamic import of ../lazy.ts.
+// (cloud SDKs, metadata client, lock) is behind the dynamic import of ../lazy-refresh.ts.
 import { resolveRegistry, unsupportedRegistryError } from '../acr/registry-target.ts';
 import { checkCacheDir, prepareCacheDir } from '../cache/cache-dir.ts';
 import { MAX_REFRESH_WAIT_MS, RESERVE_FOR_OWN_REFRESH_MS, awaitOrClaimRefresh } from '../cache/refresh-watch.ts';
@@ -96,7 +96,7 @@ async function provide(request: CredentialProviderRequest, ctx: ProvideContext):
   }
   let refreshed;
   try {
-    const { refreshToken } = await import('../lazy.ts');
+    const { refreshToken } = await import('../lazy-refresh.ts');
     refreshed = await refreshToken({ target, cacheKey, plan, config, deadline: ctx.deadline, logger, summary, previous: cached && isTokenEntry(cached) ? cached : undefined });
   } finally {
     release?.();
