@@ -110,13 +110,18 @@ describe('sync-config says what it does', () => {
         return undefined;
       }
     };
+    // Replaced atomically, as a ConfigMap volume is: a pass never reads a half-written source.
+    const replace = (text: string) => {
+      writeFileSync(`${src}.new`, text);
+      renameSync(`${src}.new`, src);
+    };
     try {
       await until(() => value() === '10m');
-      writeFileSync(src, 'expiringThreshold: 20m\n');
+      replace('expiringThreshold: 20m\n');
       await until(() => value() === '20m');
-      writeFileSync(src, 'bogus: 1\n');
+      replace('bogus: 1\n');
       await until(() => stderr.includes('unknown key "bogus"'));
-      writeFileSync(src, 'expiringThreshold: 10m\n');
+      replace('expiringThreshold: 10m\n');
       await until(() => value() === '10m');
     } finally {
       child.kill('SIGTERM');
