@@ -1,0 +1,225 @@
+// Opening a directory so that nobody else can redirect what the provider does in it.
+//
+// The provider runs as root; a directory it writes tokens, counters or logs into is only safe if no
+// other user can swap it, or any directory above it, for something of theirs between our checks
+// and our writes. So, as OpenSSH's StrictModes does for ~/.ssh, a directory is trusted only if it
+// and every directory above it up to `/` belongs to root or to us and cannot be written by others,
+// except a root-owned (or our own) sticky directory such as /tmp: there others may create entries
+// but cannot rename or remove ours, and an entry they created is theirs, so it is refused on the
+// next step. A symbolic link on the way is followed only if root or we own it.
+//
+// Node has no openat(2). Each step opens `/proc/self/fd/<parent>/<name>` with O_NOFOLLOW: the
+// kernel resolves it inside the directory we already hold open and checked, whatever happens to
+// its path meanwhile. The result is a descriptor of the checked directory itself, and `at(name)`
+// gives a path that reaches an entry inside it the same way, for every later open, rename or
+// mkdir. Nothing is resolved twice by name.
+import { closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync, type Stats } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const DIR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
+/** The sticky bit: others may create entries, but rename or remove only their own. */
+const STICKY = 0o1000;
+/** As the kernel's own limit on symbolic links followed in one lookup. */
+const MAX_SYMLINKS = 40;
+
+export interface DirPolicy {
+  /** Who may own the directory itself (the directories above it always belong to root or us). */
+  owner: 'self' | 'root-or-self' | 'anyone';
+  /** `private`: no group or other bits at all (0700). `not-writable-by-others`: no group or other
+   *  write bit, unless sticky and owned by root or us. */
+  mode: 'private' | 'not-writable-by-others';
+  /** Create missing directories (0700) on the way, each inside its checked parent. */
+  create: boolean;
+}
+
+/** Why a directory is not trusted. `missing` when a directory on the way does not exist. */
+export class UntrustedDirError extends Error {
+  readonly reason: string;
+  readonly missing: boolean;
+  constructor(reason: string, missing = false) {
+    super(reason);
+    this.name = 'UntrustedDirError';
+    this.reason = reason;
+    this.missing = missing;
+  }
+}
+
+/** An open, checked directory. Entries are reached through `at(name)`, never through `path`. */
+export class TrustedDir {
+  /** The path it was opened by, for messages only. */
+  readonly path: string;
+  readonly fd: number;
+
+  constructor(path: string, fd: number) {
+    this.path = path;
+    this.fd = fd;
+  }
+
+  /** A path to `name` inside this very directory, valid while the descriptor is open. */
+  at(name: string): string {
+    if (name === '' || name === '..' || name.includes('/')) throw new Error(`not a plain entry name: ${JSON.stringify(name)}`);
+    return `/proc/self/fd/${this.fd}/${name}`;
+  }
+
+  /** The directory itself (for readdir). */
+  self(): string {
+    return `/proc/self/fd/${this.fd}`;
+  }
+
+  close(): void {
+    try {
+      closeSync(this.fd);
+    } catch {
+      // already closed
+    }
+  }
+}
+
+function ownerTrusted(uid: number): boolean {
+  return uid === 0 || uid === process.geteuid!();
+}
+
+function mode(st: Stats): string {
+  return (st.mode & 0o7777).toString(8).padStart(3, '0');
+}
+
+/** A directory on the way to the one we want: root's or ours, not writable by others unless sticky. */
+function checkAbove(st: Stats, path: string): void {
+  if (!ownerTrusted(st.uid)) throw new UntrustedDirError(`is inside ${path}, which is owned by uid ${st.uid} (not root or us): that user could swap what is in it`);
+  if ((st.mode & 0o022) !== 0 && (st.mode & STICKY) === 0) throw new UntrustedDirError(`is inside ${path}, which is writable by others (mode ${mode(st)}): they could swap what is in it`);
+}
+
+function checkTarget(st: Stats, policy: DirPolicy): void {
+  const euid = process.geteuid!();
+  if (policy.owner === 'self' && st.uid !== euid) throw new UntrustedDirError(`is owned by uid ${st.uid}, not by us (uid ${euid})`);
+  if (policy.owner === 'root-or-self' && !ownerTrusted(st.uid)) throw new UntrustedDirError(`is owned by uid ${st.uid}, not by root or us (uid ${euid})`);
+  if (policy.mode === 'private') {
+    if ((st.mode & 0o077) !== 0) throw new UntrustedDirError(`has mode ${(st.mode & 0o777).toString(8)}, expected 700`);
+  } else if ((st.mode & 0o022) !== 0 && !((st.mode & STICKY) !== 0 && ownerTrusted(st.uid))) {
+    throw new UntrustedDirError(`is writable by others (mode ${mode(st)})`);
+  }
+}
+
+function components(path: string): string[] {
+  return path.split('/').filter((c) => c !== '' && c !== '.');
+}
+
+/**
+ * Opens `path` (absolute, or relative to the working directory; `..` in it is resolved by name
+ * first, as path.resolve does) under `policy`; throws UntrustedDirError.
+ */
+export function openTrustedDir(path: string, policy: DirPolicy): TrustedDir {
+  const pending = components(resolve(path));
+  let fd = openRoot();
+  let real = '/';
+  let symlinks = 0;
+  try {
+    const rootStat = fstatSync(fd);
+    if (pending.length === 0) checkTarget(rootStat, policy);
+    else checkAbove(rootStat, real);
+    while (pending.length > 0) {
+      const name = pending.shift()!;
+      const last = pending.length === 0;
+      const entry = `/proc/self/fd/${fd}/${name}`;
+      const here = name === '..' ? parentOf(real) : join(real, name);
+      let next: number;
+      try {
+        next = openDirEntry(entry, last ? undefined : here, policy.create && name !== '..');
+      } catch (error) {
+        if (!(error instanceof SymlinkFound)) throw error;
+        if (!ownerTrusted(error.uid)) throw new UntrustedDirError(`goes through ${here}, a symbolic link owned by uid ${error.uid}`);
+        if (++symlinks > MAX_SYMLINKS) throw new UntrustedDirError(`goes through too many symbolic links (at ${here})`);
+        const target = readlinkSync(entry);
+        pending.unshift(...components(target));
+        if (target.startsWith('/')) {
+          closeSync(fd);
+          fd = openRoot();
+          real = '/';
+          if (pending.length === 0) checkTarget(fstatSync(fd), policy);
+        }
+        continue;
+      }
+      closeSync(fd);
+      fd = next;
+      real = here;
+      const st = fstatSync(fd);
+      if (last) checkTarget(st, policy);
+      else checkAbove(st, real);
+    }
+    return new TrustedDir(path, fd);
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+}
+
+/** Opens (creating it when asked) a directory entry of a trusted directory, under `policy`. */
+export function openTrustedSubdir(parent: TrustedDir, name: string, policy: DirPolicy): TrustedDir {
+  const path = join(parent.path, name);
+  let fd: number;
+  try {
+    fd = openDirEntry(parent.at(name), undefined, policy.create);
+  } catch (error) {
+    if (error instanceof SymlinkFound) throw new UntrustedDirError(`is a symbolic link`);
+    throw error;
+  }
+  try {
+    checkTarget(fstatSync(fd), policy);
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+  return new TrustedDir(path, fd);
+}
+
+class SymlinkFound extends Error {
+  readonly uid: number;
+  constructor(uid: number) {
+    super('symbolic link');
+    this.uid = uid;
+  }
+}
+
+function openRoot(): number {
+  return openSync('/', DIR_FLAGS);
+}
+
+function parentOf(path: string): string {
+  return path === '/' ? '/' : resolve(path, '..');
+}
+
+/**
+ * Opens a directory entry without following a symbolic link; throws SymlinkFound for one.
+ * `above` is the entry's path when it is not the directory asked for (messages say where it failed).
+ */
+function openDirEntry(entry: string, above: string | undefined, create: boolean): number {
+  const where = above === undefined ? '' : ` at ${above}`;
+  try {
+    return openSync(entry, DIR_FLAGS);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      // /proc/self/fd/<n> itself missing means there is no /proc: nothing can be checked.
+      if (!existsSync(entry.slice(0, entry.lastIndexOf('/')))) throw new UntrustedDirError('cannot be checked: /proc is not mounted');
+      if (!create) throw new UntrustedDirError('does not exist yet', true);
+      try {
+        mkdirSync(entry, { mode: 0o700 });
+      } catch (e) {
+        const c = (e as NodeJS.ErrnoException).code;
+        if (c !== 'EEXIST') throw new UntrustedDirError(`cannot be created (${c}${where})`);
+      }
+      return openDirEntry(entry, above, false);
+    }
+    if (code === 'ELOOP' || code === 'ENOTDIR') {
+      let st;
+      try {
+        st = lstatSync(entry);
+      } catch {
+        throw new UntrustedDirError(`cannot be read (${code}${where})`);
+      }
+      if (st.isSymbolicLink()) throw new SymlinkFound(st.uid);
+      throw new UntrustedDirError(above === undefined ? 'is not a directory' : `is under ${above}, which is not a directory`);
+    }
+    throw new UntrustedDirError(`cannot be read (${code ?? 'error'}${where})`);
+  }
+}
