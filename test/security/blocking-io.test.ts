@@ -4,12 +4,12 @@
 // --timeout + 2 s, and the oversized bodies are not read to the end.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { lstatSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { assertCredentials } from '../helpers/assert-response.ts';
 import { eeHost, PE_HOST, withCloud, type Cloud } from '../helpers/cloud.ts';
-import { assertOneLineFailure, kubeletRequest } from '../helpers/run-provider.ts';
+import { assertOneLineFailure, kubeletRequest, writeConfig } from '../helpers/run-provider.ts';
 import { identityConfig } from '../identity/fixtures.ts';
 import { assertExitedInTime, runWithinBudget, TIMEOUT_S } from './helpers.ts';
 
@@ -22,8 +22,8 @@ function mkfifo(path: string): void {
   execFileSync('mkfifo', ['-m', '600', path]);
 }
 
-function run(c: Cloud, args: string[] = [], stdin = kubeletRequest(IMAGE)) {
-  return runWithinBudget({ args: ['--config', c.configPath, '--timeout', `${TIMEOUT_S}s`, ...args], stdin });
+function run(c: Cloud, args: string[] = [], stdin = kubeletRequest(IMAGE), env?: Record<string, string>) {
+  return runWithinBudget({ args: ['--config', c.configPath, '--timeout', `${TIMEOUT_S}s`, ...args], stdin, ...(env ? { env } : {}) });
 }
 
 /** Fills the cache; returns the token file. */
@@ -65,6 +65,26 @@ describe('FIFOs where a regular file belongs', () => {
       assertExitedInTime(r, 'FIFO token file');
       assertCredentials(r, c.e, { host: PE_HOST, quiet: false });
       assert.ok(lstatSync(file).isFile(), 'the FIFO was replaced by a token file');
+    }));
+
+  it('ALIBABA_CLOUD_CREDENTIALS_FILE is a FIFO: one line, no hang', () =>
+    withCloud(async (c) => {
+      const fifo = join(c.dir, 'credentials');
+      mkfifo(fifo);
+      const r = await run(c, [], kubeletRequest(IMAGE), { ALIBABA_CLOUD_CREDENTIALS_FILE: fifo, ALIBABA_CLOUD_PROFILE: 'ci' });
+      assertExitedInTime(r, 'FIFO credentials file');
+      assertOneLineFailure(r, /credentials: the file is not a regular file/);
+    }));
+
+  it('the CLI config (.aliyun/config.json) is a FIFO: one line, no hang', () =>
+    withCloud(async (c) => {
+      mkdirSync(join(c.dir, 'home', '.aliyun'), { recursive: true });
+      const fifo = join(c.dir, 'home', '.aliyun', 'config.json');
+      mkfifo(fifo);
+      const config = writeConfig(c.dir, c.e, { credentials: { source: 'profile', file: fifo } }, 'cli.json');
+      const r = await runWithinBudget({ args: ['--config', config, '--timeout', `${TIMEOUT_S}s`], stdin: kubeletRequest(IMAGE) });
+      assertExitedInTime(r, 'FIFO CLI config');
+      assertOneLineFailure(r, /config\.json: the file is not a regular file/);
     }));
 
   it('--config is a FIFO nobody writes: one line, no hang', () =>
