@@ -30,6 +30,12 @@ export interface DirPolicy {
   mode: 'private' | 'not-writable-by-others';
   /** Create missing directories (0700) on the way, each inside its checked parent. */
   create: boolean;
+  /**
+   * Accept directories (on the way and the target) that their group may write, as Ubuntu's
+   * root:syslog 0775 /var/log. Only where nothing secret is written (the log file), and only
+   * because a group is set up by root: others-writable is still refused unless sticky.
+   */
+  groupMayWrite?: boolean;
 }
 
 /** Why a directory is not trusted. `missing` when a directory on the way does not exist. */
@@ -83,10 +89,18 @@ function mode(st: Stats): string {
   return (st.mode & 0o7777).toString(8).padStart(3, '0');
 }
 
+/** Who besides the owner can write to a directory that is not sticky (sticky: root's or ours). */
+function writableByOthers(st: Stats, policy: DirPolicy): string | undefined {
+  const mask = policy.groupMayWrite ? 0o002 : 0o022;
+  if ((st.mode & mask) === 0 || ((st.mode & STICKY) !== 0 && ownerTrusted(st.uid))) return undefined;
+  return `writable by ${(st.mode & 0o002) !== 0 ? 'others' : 'its group'} (mode ${mode(st)})`;
+}
+
 /** A directory on the way to the one we want: root's or ours, not writable by others unless sticky. */
-function checkAbove(st: Stats, path: string): void {
+function checkAbove(st: Stats, path: string, policy: DirPolicy): void {
   if (!ownerTrusted(st.uid)) throw new UntrustedDirError(`is inside ${path}, which is owned by uid ${st.uid} (not root or us): that user could swap what is in it`);
-  if ((st.mode & 0o022) !== 0 && (st.mode & STICKY) === 0) throw new UntrustedDirError(`is inside ${path}, which is writable by others (mode ${mode(st)}): they could swap what is in it`);
+  const writable = writableByOthers(st, policy);
+  if (writable) throw new UntrustedDirError(`is inside ${path}, which is ${writable}: others could swap what is in it`);
 }
 
 function checkTarget(st: Stats, policy: DirPolicy): void {
@@ -95,9 +109,10 @@ function checkTarget(st: Stats, policy: DirPolicy): void {
   if (policy.owner === 'root-or-self' && !ownerTrusted(st.uid)) throw new UntrustedDirError(`is owned by uid ${st.uid}, not by root or us (uid ${euid})`);
   if (policy.mode === 'private') {
     if ((st.mode & 0o077) !== 0) throw new UntrustedDirError(`has mode ${(st.mode & 0o777).toString(8)}, expected 700`);
-  } else if ((st.mode & 0o022) !== 0 && !((st.mode & STICKY) !== 0 && ownerTrusted(st.uid))) {
-    throw new UntrustedDirError(`is writable by others (mode ${mode(st)})`);
+    return;
   }
+  const writable = writableByOthers(st, policy);
+  if (writable) throw new UntrustedDirError(`is ${writable}`);
 }
 
 function components(path: string): string[] {
@@ -116,7 +131,7 @@ export function openTrustedDir(path: string, policy: DirPolicy): TrustedDir {
   try {
     const rootStat = fstatSync(fd);
     if (pending.length === 0) checkTarget(rootStat, policy);
-    else checkAbove(rootStat, real);
+    else checkAbove(rootStat, real, policy);
     while (pending.length > 0) {
       const name = pending.shift()!;
       const last = pending.length === 0;
@@ -144,7 +159,7 @@ export function openTrustedDir(path: string, policy: DirPolicy): TrustedDir {
       real = here;
       const st = fstatSync(fd);
       if (last) checkTarget(st, policy);
-      else checkAbove(st, real);
+      else checkAbove(st, real, policy);
     }
     return new TrustedDir(path, fd);
   } catch (error) {

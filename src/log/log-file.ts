@@ -11,7 +11,8 @@
 // - files are created 0600 (they may name hosts and roles, never secrets).
 // The lines are for root's eyes only, so the file is written only in a directory that no other
 // user can change (it and every directory above it root's or ours, not writable by others unless
-// sticky, src/fs/trusted-dir.ts), and only if it is a regular file of ours with no other name: a
+// sticky, src/fs/trusted-dir.ts; writable by its group is accepted: Ubuntu's /var/log is 0775
+// root:syslog, and the lines hold no secret), and only if it is a regular file of ours with no other name: a
 // FIFO would block, a file someone else created first would let them read along. Such a file is
 // refused (LogFileRefused, one warning line), not removed: what to do with it is the operator's call.
 // Everything is synchronous: a process writes a handful of lines at most, and must not keep the
@@ -83,7 +84,8 @@ export class LogFile implements LogSink {
   private directory(): TrustedDir {
     if (!this.dir) {
       try {
-        this.dir = openTrustedDir(dirname(this.path), { owner: 'root-or-self', mode: 'not-writable-by-others', create: true });
+        // groupMayWrite: /var/log is 0775 root:syslog on Ubuntu, and the file itself is checked.
+        this.dir = openTrustedDir(dirname(this.path), { owner: 'root-or-self', mode: 'not-writable-by-others', create: true, groupMayWrite: true });
       } catch (error) {
         if (error instanceof UntrustedDirError) throw new LogFileRefused(`log file ${this.path}: its directory ${error.reason}; not writing to it`);
         throw error;

@@ -81,6 +81,17 @@ describe('openTrustedDir', () => {
     assert.match(reason(() => openTrustedDir(theirs, SHARED)), /is writable by others \(mode 1777\)/, 'sticky but not ours');
   });
 
+  it('a group-writable directory (Ubuntu /var/log, 0775 root): refused, unless the policy lets the group write', () => {
+    const logs = fresh(0o775);
+    assert.match(reason(() => openTrustedDir(logs, SHARED)), /is writable by its group \(mode 775\)/);
+    openTrustedDir(logs, { ...SHARED, groupMayWrite: true }).close();
+    mkdirSync(join(logs, 'sub'), { mode: 0o700 });
+    assert.match(reason(() => openTrustedDir(join(logs, 'sub'), PRIVATE)), /is inside .*, which is writable by its group/);
+    openTrustedDir(join(logs, 'sub'), { ...PRIVATE, groupMayWrite: true }).close();
+    chmodSync(logs, 0o777);
+    assert.match(reason(() => openTrustedDir(logs, { ...SHARED, groupMayWrite: true })), /is writable by others \(mode 777\)/);
+  });
+
   it('openTrustedSubdir refuses a symbolic link and creates a missing directory 0700', () => {
     const base = fresh();
     const dir = openTrustedDir(base, PRIVATE);
