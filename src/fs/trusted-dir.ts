@@ -142,7 +142,7 @@ export function openTrustedDir(path: string, policy: DirPolicy): TrustedDir {
         next = openDirEntry(entry, last ? undefined : here, policy.create && name !== '..');
       } catch (error) {
         if (!(error instanceof SymlinkFound)) throw error;
-        if (!ownerTrusted(error.uid)) throw new UntrustedDirError(`goes through ${here}, a symbolic link owned by uid ${error.uid}`);
+        if (!ownerTrusted(error.uid)) throw new UntrustedDirError(here === resolve(path) ? `is a symbolic link owned by uid ${error.uid}` : `goes through ${here}, a symbolic link owned by uid ${error.uid}`);
         if (++symlinks > MAX_SYMLINKS) throw new UntrustedDirError(`goes through too many symbolic links (at ${here})`);
         const target = readlinkSync(entry);
         pending.unshift(...components(target));

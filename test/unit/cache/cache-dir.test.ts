@@ -121,7 +121,7 @@ describe('checkCacheDir', () => {
     const link = join(sticky, 'cache');
     symlinkSync(real, link);
     lchownSync(link, 1000, 1000);
-    assert.equal(outcome(checkCacheDir(link)), `goes through ${link}, a symbolic link owned by uid 1000`);
+    assert.equal(outcome(checkCacheDir(link)), 'is a symbolic link owned by uid 1000');
   });
 });
 
