@@ -1,8 +1,8 @@
 // The kubelet's image matching (pkg/credentialprovider/keyring.go), used for
 // both provider matchImages and response auth keys. Reimplemented exactly so
-// tests and `doctor` can tell whether the kubelet would route an image to us
-// and whether our auth keys apply to it. Go works on bytes, so the glob and
-// URL code below does too.
+// `doctor` can tell whether the kubelet would route an image to us (the
+// keyring lookup built on it, for tests, is test/helpers/kubelet-keyring.ts).
+// Go works on bytes, so the glob and URL code below does too.
 
 export interface SchemelessUrl {
   host: string; // hostname without port (brackets removed for IPv6)
@@ -33,46 +33,10 @@ export function urlsMatch(glob: string, target: string): boolean {
   return gLabels.every((label, i) => matchBytes(utf8(label), utf8(tLabels[i] ?? '')) === true);
 }
 
-// BasicDockerKeyring Add + Lookup: which auth keys (label = caller's tag for
-// the credential) the kubelet would use for `image`, in the order it tries them.
-export function keyringLookup(authKeys: Record<string, string>, image: string): string[] {
-  const creds = new Map<string, string[]>();
-  for (const [loc, label] of Object.entries(authKeys)) {
-    // Add: keep an explicit http(s) scheme, default to https, then url.Parse.
-    const schemeless = loc.startsWith('https://') ? loc.slice(8) : loc.startsWith('http://') ? loc.slice(7) : loc;
-    const parsed = parseHostAndPath(schemeless);
-    if (parsed === undefined) continue; // the kubelet logs and drops it
-    let path = parsed.path;
-    // Docker treats /v1/ and /v2/ as the bare host.
-    if (path.startsWith('/v2/') || path.startsWith('/v1/')) path = path.slice(3);
-    const key = path !== '' && path !== '/' ? parsed.hostport + path : parsed.hostport;
-    creds.set(key, [...(creds.get(key) ?? []), label]);
-  }
-  // Reverse byte order: longer paths before their prefixes, literals before '*'.
-  const index = [...creds.keys()].sort((a, b) => Buffer.compare(utf8(b), utf8(a)));
-  const out: string[] = [];
-  for (const key of index) {
-    if (urlsMatch(key, image)) out.push(...(creds.get(key) ?? []));
-  }
-  if (out.length > 0) return out;
-  // Docker Hub fallback for unqualified / docker.io images.
-  const hub = creds.get('index.docker.io');
-  return hub !== undefined && isDefaultRegistryMatch(image) ? [...hub] : [];
-}
-
-function isDefaultRegistryMatch(image: string): boolean {
-  const slash = image.indexOf('/');
-  const first = slash === -1 ? image : image.slice(0, slash);
-  if (first === '') return false;
-  if (slash === -1) return true;
-  if (first === 'docker.io' || first === 'index.docker.io') return true;
-  return !/[.:]/.test(first);
-}
-
 // ---- net/url subset ----------------------------------------------------------
 
 // Host (with port, percent-decoded) and path of url.Parse("https://" + s).
-function parseHostAndPath(s: string): { hostport: string; path: string } | undefined {
+export function parseHostAndPath(s: string): { hostport: string; path: string } | undefined {
   const hash = s.indexOf('#');
   const beforeHash = hash === -1 ? s : s.slice(0, hash);
   if (hash !== -1 && unescape(s.slice(hash + 1), 'other') === undefined) return undefined;

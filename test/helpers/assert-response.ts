@@ -1,6 +1,7 @@
 // Assertions on a successful credential response, checked against what the emulator issued.
 import assert from 'node:assert/strict';
 import type { Emulators, IssuedRegistryToken } from '../emulators/index.ts';
+import { keyringLookup } from './kubelet-keyring.ts';
 import { assertSuccess, fullApiVersion, parseGoDurationMs, stderrLines } from './run-provider.ts';
 import type { ProviderResponse, RunResult } from './run-provider.ts';
 
@@ -29,6 +30,7 @@ export function assertCredentials(r: RunResult, e: Emulators, x: TokenExpectatio
   assert.equal(response.cacheKeyType, 'Registry');
   assert.ok(response.auth);
   assert.deepEqual(Object.keys(response.auth), [x.host], 'auth must be keyed by the exact image host');
+  if (r.image !== undefined) assert.deepEqual(keyringLookup({ [x.host]: 'ours' }, r.image), ['ours'], `the kubelet would not apply auth key ${x.host} to ${r.image}`);
   const entry = response.auth[x.host];
   assert.ok(entry);
   assert.deepEqual(Object.keys(entry).sort(), ['password', 'username']);

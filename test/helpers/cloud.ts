@@ -84,7 +84,7 @@ export async function withCloud<T>(fn: (c: Cloud) => Promise<T>, options: Emulat
       const { apiVersion, args, env, config: cfg, ...rest } = opts;
       const allArgs = [...(args ?? [])];
       if (!hasConfig(allArgs)) allArgs.push('--config', cfg ?? configPath);
-      const r = await runProvider({ ...rest, args: allArgs, stdin: kubeletRequest(image, apiVersion ?? 'v1'), ...(env ? { env } : {}) });
+      const r: RunResult = { ...(await runProvider({ ...rest, args: allArgs, stdin: kubeletRequest(image, apiVersion ?? 'v1'), ...(env ? { env } : {}) })), image };
       runs.push(r);
       return r;
     },

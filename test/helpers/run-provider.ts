@@ -36,6 +36,8 @@ export interface RunResult {
   /** Wall-clock time of the whole process. */
   ms: number;
   args: string[];
+  /** The image of the kubelet request on stdin, when the run was one (Cloud.request). */
+  image?: string;
 }
 
 /** Every invocation made in this process (one test file), in order. */

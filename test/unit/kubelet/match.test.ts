@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { filepathMatch, keyringLookup, parseSchemelessUrl, urlsMatch } from '../../../src/kubelet/match.ts';
+import { filepathMatch, parseSchemelessUrl, urlsMatch } from '../../../src/kubelet/match.ts';
+import { keyringLookup } from '../../helpers/kubelet-keyring.ts';
 
 // Row numbers refer to the table in docs/reference/kubelet-protocol.md §8(a).
 
