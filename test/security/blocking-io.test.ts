@@ -8,10 +8,10 @@ import { lstatSync, mkdirSync, readdirSync, rmSync, truncateSync, writeFileSync 
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { assertCredentials } from '../helpers/assert-response.ts';
-import { eeHost, PE_HOST, withCloud, type Cloud } from '../helpers/cloud.ts';
+import { eeHost, PE_HOST, type Cloud } from '../helpers/cloud.ts';
 import { assertOneLineFailure, kubeletRequest, writeConfig } from '../helpers/run-provider.ts';
 import { identityConfig } from '../identity/fixtures.ts';
-import { assertExitedInTime, runWithinBudget, TIMEOUT_S } from './helpers.ts';
+import { assertExitedInTime, runWithinBudget, TIMEOUT_S, withAttackedNode } from './helpers.ts';
 
 const IMAGE = `${PE_HOST}/ns/app`;
 const FIFTY_MB = 50 * 1024 * 1024;
@@ -36,7 +36,7 @@ async function primedTokenFile(c: Cloud): Promise<string> {
 
 describe('FIFOs where a regular file belongs', () => {
   it('--log-file is a FIFO: credentials served, no hang', () =>
-    withCloud(async (c) => {
+    withAttackedNode(async (c) => {
       const fifo = join(c.dir, 'provider.log');
       mkfifo(fifo);
       const r = await run(c, ['--log-file', fifo, '--log-level', 'info']);
@@ -46,7 +46,7 @@ describe('FIFOs where a regular file belongs', () => {
     }));
 
   it('metrics/journal.log is a FIFO: credentials served, no hang', () =>
-    withCloud(async (c) => {
+    withAttackedNode(async (c) => {
       await primedTokenFile(c);
       const journal = join(c.cacheDir, 'metrics', 'journal.log');
       rmSync(journal, { force: true });
@@ -57,7 +57,7 @@ describe('FIFOs where a regular file belongs', () => {
     }));
 
   it('the token file is a FIFO: ignored, refetched and replaced by a regular file', () =>
-    withCloud(async (c) => {
+    withAttackedNode(async (c) => {
       const file = await primedTokenFile(c);
       rmSync(file);
       mkfifo(file);
@@ -68,7 +68,7 @@ describe('FIFOs where a regular file belongs', () => {
     }));
 
   it('ALIBABA_CLOUD_CREDENTIALS_FILE is a FIFO: one line, no hang', () =>
-    withCloud(async (c) => {
+    withAttackedNode(async (c) => {
       const fifo = join(c.dir, 'credentials');
       mkfifo(fifo);
       const r = await run(c, [], kubeletRequest(IMAGE), { ALIBABA_CLOUD_CREDENTIALS_FILE: fifo, ALIBABA_CLOUD_PROFILE: 'ci' });
@@ -77,7 +77,7 @@ describe('FIFOs where a regular file belongs', () => {
     }));
 
   it('the CLI config (.aliyun/config.json) is a FIFO: one line, no hang', () =>
-    withCloud(async (c) => {
+    withAttackedNode(async (c) => {
       mkdirSync(join(c.dir, 'home', '.aliyun'), { recursive: true });
       const fifo = join(c.dir, 'home', '.aliyun', 'config.json');
       mkfifo(fifo);
@@ -88,7 +88,7 @@ describe('FIFOs where a regular file belongs', () => {
     }));
 
   it('--config is a FIFO nobody writes: one line, no hang', () =>
-    withCloud(async (c) => {
+    withAttackedNode(async (c) => {
       const fifo = join(c.dir, 'config.fifo');
       mkfifo(fifo);
       const r = await runWithinBudget({ args: ['--config', fifo, '--timeout', `${TIMEOUT_S}s`], stdin: kubeletRequest(IMAGE) });
@@ -99,14 +99,14 @@ describe('FIFOs where a regular file belongs', () => {
 
 describe('endless or huge input', () => {
   it('--config /dev/zero: one line, no hang, no memory blow-up', () =>
-    withCloud(async () => {
+    withAttackedNode(async () => {
       const r = await runWithinBudget({ args: ['--config', '/dev/zero', '--timeout', `${TIMEOUT_S}s`], stdin: kubeletRequest(IMAGE) });
       assertExitedInTime(r, '--config /dev/zero');
       assertOneLineFailure(r, /config file \/dev\/zero is not a regular file/);
     }));
 
   it('a config file larger than the cap is refused without reading it all', () =>
-    withCloud(async (c) => {
+    withAttackedNode(async (c) => {
       const big = join(c.dir, 'big.yaml');
       writeFileSync(big, '# padding\n');
       truncateSync(big, 3 * 1024 ** 3);
@@ -116,21 +116,21 @@ describe('endless or huge input', () => {
     }));
 
   it('a stdin that is never closed: the deadline ends the run with one line', () =>
-    withCloud(async (c) => {
+    withAttackedNode(async (c) => {
       const r = await runWithinBudget({ args: ['--config', c.configPath, '--timeout', `${TIMEOUT_S}s`], stdin: kubeletRequest(IMAGE), keepStdinOpen: true });
       assertExitedInTime(r, 'stdin never closed');
       assertOneLineFailure(r, /stdin.*within the 4s deadline/);
     }));
 
   it('a stdin that never sends anything and is never closed: the deadline ends the run', () =>
-    withCloud(async (c) => {
+    withAttackedNode(async (c) => {
       const r = await runWithinBudget({ args: ['--config', c.configPath, '--timeout', `${TIMEOUT_S}s`], keepStdinOpen: true });
       assertExitedInTime(r, 'silent stdin');
       assertOneLineFailure(r, /stdin.*within the 4s deadline/);
     }));
 
   it('a 3 GB (sparse) token file: ignored without reading it, refetched and replaced', () =>
-    withCloud(async (c) => {
+    withAttackedNode(async (c) => {
       const file = await primedTokenFile(c);
       truncateSync(file, 3 * 1024 ** 3);
       const r = await run(c);
@@ -142,7 +142,7 @@ describe('endless or huge input', () => {
 
 describe('oversized API bodies are not read to the end', () => {
   it('a 50 MB CR GetAuthorizationToken body: one line, and the provider hung up early', () =>
-    withCloud(async (c) => {
+    withAttackedNode(async (c) => {
       const accepted: number[] = [];
       c.e.cr.injectFault('GetAuthorizationToken', { times: Infinity, oversizedBody: { bytes: FIFTY_MB, bytesSent: (n) => accepted.push(n) } });
       const r = await run(c);
@@ -153,7 +153,7 @@ describe('oversized API bodies are not read to the end', () => {
     }));
 
   it('a 50 MB STS AssumeRole body: one line, and the provider hung up early', () =>
-    withCloud(
+    withAttackedNode(
       async (c) => {
         const host = eeHost('acme-b');
         c.e.state.addInstance({ regionId: 'cn-hangzhou', instanceName: 'acme-b', accountId: '2222222222222222' });

@@ -8,7 +8,7 @@ import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, re
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { assertCredentials } from '../helpers/assert-response.ts';
-import { PE_HOST, personalTokenCalls, withCloud, type Cloud } from '../helpers/cloud.ts';
+import { PE_HOST, personalTokenCalls, type Cloud } from '../helpers/cloud.ts';
 import { kubeletRequest, parseResponse } from '../helpers/run-provider.ts';
 import {
   assertExitedInTime,
@@ -19,12 +19,12 @@ import {
   attackerDir,
   FIXTURES,
   listTree,
-  openToAttacker,
   runWithinBudget,
   snapshot,
   startAttackerProcess,
   stickyDir,
   TIMEOUT_S,
+  withAttackedNode,
 } from './helpers.ts';
 
 const SWAP_RUNS = 16;
@@ -47,8 +47,7 @@ async function tokenFileName(c: Cloud): Promise<string> {
 
 describe('the cache directory cannot be swapped under the provider', () => {
   it(`a parent the attacker owns: ${SWAP_RUNS} runs against a symlink swap loop hand them no token and get no write`, () =>
-    withCloud(async (c) => {
-      openToAttacker(c.dir);
+    withAttackedNode(async (c) => {
       const name = await tokenFileName(c);
       const parent = attackerDir(join(c.dir, 'home'), 0o755);
       const cacheDir = join(parent, 'cache');
@@ -78,8 +77,7 @@ describe('the cache directory cannot be swapped under the provider', () => {
     }));
 
   it('a symlink planted in a sticky directory (like /tmp) pointing at a root-only directory is refused', () =>
-    withCloud(async (c) => {
-      openToAttacker(c.dir);
+    withAttackedNode(async (c) => {
       const tmp = stickyDir(join(c.dir, 'tmp'));
       const rootOnly = join(c.dir, 'root-only');
       mkdirSync(rootOnly, { mode: 0o700 });
@@ -96,8 +94,7 @@ describe('the cache directory cannot be swapped under the provider', () => {
     }));
 
   it('a directory the attacker pre-created in a sticky directory is refused, and nothing is written in it', () =>
-    withCloud(async (c) => {
-      openToAttacker(c.dir);
+    withAttackedNode(async (c) => {
       const tmp = stickyDir(join(c.dir, 'tmp'));
       const cacheDir = join(tmp, 'acr-cache');
       attacker(['mkdir', '-m', '777', cacheDir]);
@@ -132,7 +129,7 @@ describe('planted token files in a trusted cache directory', () => {
   }
 
   it('a token file that is a symlink is neither read nor written through', () =>
-    withCloud(async (c) => {
+    withAttackedNode(async (c) => {
       const { file, record } = await plantedRecord(c);
       const victim = join(c.dir, 'victim.json');
       writeFileSync(victim, record, { mode: 0o600 });
@@ -145,7 +142,7 @@ describe('planted token files in a trusted cache directory', () => {
     }));
 
   it('a token file owned by another user is ignored and replaced by one of ours', () =>
-    withCloud(async (c) => {
+    withAttackedNode(async (c) => {
       const { file, record } = await plantedRecord(c);
       writeFileSync(file, record);
       chownSync(file, ATTACKER_UID, ATTACKER_UID);
@@ -154,7 +151,7 @@ describe('planted token files in a trusted cache directory', () => {
     }));
 
   it('a token file others can read is ignored and replaced by a 0600 one', () =>
-    withCloud(async (c) => {
+    withAttackedNode(async (c) => {
       const { file, record } = await plantedRecord(c);
       writeFileSync(file, record);
       chmodSync(file, 0o644);
@@ -163,7 +160,7 @@ describe('planted token files in a trusted cache directory', () => {
     }));
 
   it('a stale token file of another user: the refreshed token does not keep their ownership', () =>
-    withCloud(async (c) => {
+    withAttackedNode(async (c) => {
       const { file } = await plantedRecord(c);
       const doc = JSON.parse(readFileSync(file, 'utf8')) as { value: string };
       // Keyv stores the entry as a JSON string: make it due for refresh, still valid.

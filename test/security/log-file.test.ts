@@ -6,14 +6,13 @@ import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { assertCredentials } from '../helpers/assert-response.ts';
-import { PE_HOST, withCloud } from '../helpers/cloud.ts';
+import { PE_HOST } from '../helpers/cloud.ts';
 import { kubeletRequest } from '../helpers/run-provider.ts';
-import { assertExitedInTime, assertUntouched, attacker, attackerDir, ATTACKER_UID, listTree, openToAttacker, readAsAttacker, runWithinBudget, stickyDir, TIMEOUT_S } from './helpers.ts';
+import { assertExitedInTime, assertUntouched, attacker, attackerDir, ATTACKER_UID, listTree, readAsAttacker, runWithinBudget, stickyDir, TIMEOUT_S, withAttackedNode } from './helpers.ts';
 
 describe('the log file', () => {
   it('a log file another user created first in a sticky directory is refused: they read nothing', () =>
-    withCloud(async (c) => {
-      openToAttacker(c.dir);
+    withAttackedNode(async (c) => {
       const tmp = stickyDir(join(c.dir, 'tmp'));
       const log = join(tmp, 'acr.log');
       attacker(['sh', '-c', `umask 022; : > ${log}`]);
@@ -26,8 +25,7 @@ describe('the log file', () => {
     }));
 
   it('a log directory another user owns gets no file', () =>
-    withCloud(async (c) => {
-      openToAttacker(c.dir);
+    withAttackedNode(async (c) => {
       const dir = attackerDir(join(c.dir, 'logs'), 0o755);
       const before = listTree(dir);
       const r = await runWithinBudget({ args: ['--config', c.configPath, '--log-file', join(dir, 'acr.log'), '--log-level', 'info', '--timeout', `${TIMEOUT_S}s`], stdin: kubeletRequest(`${PE_HOST}/ns/app`) });

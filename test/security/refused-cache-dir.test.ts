@@ -6,17 +6,16 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { assertCredentials } from '../helpers/assert-response.ts';
-import { PE_HOST, withCloud } from '../helpers/cloud.ts';
+import { PE_HOST } from '../helpers/cloud.ts';
 import { kubeletRequest } from '../helpers/run-provider.ts';
-import { assertExitedInTime, assertUntouched, attacker, attackerDir, listTree, openToAttacker, runWithinBudget, snapshot, TIMEOUT_S } from './helpers.ts';
+import { assertExitedInTime, assertUntouched, attacker, attackerDir, listTree, runWithinBudget, snapshot, TIMEOUT_S, withAttackedNode } from './helpers.ts';
 
 /** A journal big enough that a cache miss compacts it (past 256 KiB). */
 const BIG_JOURNAL = '1 ok hit - -\n'.repeat(300 * 1024 / 13);
 
 describe('a refused cache directory gets no write at all', () => {
   it('cache directory owned by another user, with a planted totals.json symlink and a grown journal', () =>
-    withCloud(async (c) => {
-      openToAttacker(c.dir);
+    withAttackedNode(async (c) => {
       const victim = join(c.dir, 'victim.conf');
       writeFileSync(victim, 'root-only content\n', { mode: 0o600 });
       const before = snapshot(victim);
@@ -36,8 +35,7 @@ describe('a refused cache directory gets no write at all', () => {
     }));
 
   it('cache directory of ours that others can write (0777), with a metrics/ planted in it: no journal line', () =>
-    withCloud(async (c) => {
-      openToAttacker(c.dir);
+    withAttackedNode(async (c) => {
       const cacheDir = join(c.dir, 'open-cache');
       mkdirSync(cacheDir);
       chmodSync(cacheDir, 0o777);

@@ -5,14 +5,12 @@ import assert from 'node:assert/strict';
 import { chmodSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { withCloud } from '../helpers/cloud.ts';
-import { assertOneLineFailure, runProvider } from '../helpers/run-provider.ts';
-import { assertUntouched, attacker, attackerDir, listTree, openToAttacker, snapshot, stickyDir } from './helpers.ts';
+import { assertOneLineFailure } from '../helpers/run-provider.ts';
+import { assertExitedInTime, attacker, attackerDir, listTree, runWithinBudget, snapshot, stickyDir, withAttackedNode } from './helpers.ts';
 
 describe('metrics --textfile', () => {
   it('a symlink planted at the textfile name is replaced by a new file, its target untouched', () =>
-    withCloud(async (c) => {
-      openToAttacker(c.dir);
+    withAttackedNode(async (c) => {
       const victim = join(c.dir, 'victim.conf');
       writeFileSync(victim, 'root-only content\n', { mode: 0o600 });
       const before = snapshot(victim);
@@ -20,7 +18,8 @@ describe('metrics --textfile', () => {
       const textfile = join(textDir, 'acr.prom');
       attacker(['ln', '-s', victim, textfile]);
 
-      const r = await runProvider({ args: ['metrics', '--textfile', textfile, '--config', c.configPath] });
+      const r = await runWithinBudget({ args: ['metrics', '--textfile', textfile, '--config', c.configPath] });
+      assertExitedInTime(r, 'metrics --textfile');
       assert.equal(r.code, 0, r.stderr);
       assert.deepEqual(snapshot(victim), before, 'the symlink target is unchanged');
       const st = lstatSync(textfile);
@@ -30,26 +29,26 @@ describe('metrics --textfile', () => {
     }));
 
   it('a directory others can write to (0777, not sticky) is refused and left alone', () =>
-    withCloud(async (c) => {
-      openToAttacker(c.dir);
+    withAttackedNode(async (c) => {
       const textDir = join(c.dir, 'open');
       mkdirSync(textDir);
       chmodSync(textDir, 0o777);
       const before = listTree(textDir);
-      const r = await runProvider({ args: ['metrics', '--textfile', join(textDir, 'acr.prom'), '--config', c.configPath] });
+      const r = await runWithinBudget({ args: ['metrics', '--textfile', join(textDir, 'acr.prom'), '--config', c.configPath] });
+      assertExitedInTime(r, 'metrics --textfile');
       assert.deepEqual(listTree(textDir), before, 'nothing written in a directory others can write');
       assertOneLineFailure(r, /writable by others/);
     }));
 
   it('a textfile directory reached through a symlink planted in a sticky directory is refused', () =>
-    withCloud(async (c) => {
-      openToAttacker(c.dir);
+    withAttackedNode(async (c) => {
       const tmp = stickyDir(join(c.dir, 'tmp'));
       const elsewhere = join(c.dir, 'root-only');
       mkdirSync(elsewhere, { mode: 0o700 });
       attacker(['ln', '-s', elsewhere, join(tmp, 'textfiles')]);
       const before = listTree(elsewhere);
-      const r = await runProvider({ args: ['metrics', '--textfile', join(tmp, 'textfiles', 'acr.prom'), '--config', c.configPath] });
+      const r = await runWithinBudget({ args: ['metrics', '--textfile', join(tmp, 'textfiles', 'acr.prom'), '--config', c.configPath] });
+      assertExitedInTime(r, 'metrics --textfile');
       assert.deepEqual(listTree(elsewhere), before, 'nothing written behind the planted link');
       assertOneLineFailure(r, /symbolic link owned by uid 1000/);
     }));

@@ -6,9 +6,9 @@ import { lstatSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { assertCredentials } from '../helpers/assert-response.ts';
-import { count, PE_HOST, personalTokenCalls, withCloud, type Cloud } from '../helpers/cloud.ts';
+import { count, PE_HOST, personalTokenCalls, type Cloud } from '../helpers/cloud.ts';
 import { kubeletRequest, parseGoDurationMs } from '../helpers/run-provider.ts';
-import { assertExitedInTime, runWithinBudget, TIMEOUT_S } from './helpers.ts';
+import { assertExitedInTime, runWithinBudget, TIMEOUT_S, withAttackedNode } from './helpers.ts';
 
 const IMAGE = `${PE_HOST}/ns/app`;
 const DAY_MS = 24 * 3600_000;
@@ -28,7 +28,7 @@ function run(c: Cloud, env: Record<string, string>) {
 
 describe('token lifetimes are clamped before caching', () => {
   it('ExpireTime a thousand years away: cached for at most 24 h, and the next call is a hit', () =>
-    withCloud(async (c) => {
+    withAttackedNode(async (c) => {
       const env = staticKey(c);
       c.e.state.setTokenLifetime(THOUSAND_YEARS_MS);
       const first = await run(c, env);
@@ -43,7 +43,7 @@ describe('token lifetimes are clamped before caching', () => {
     }));
 
   it('an entry cached with a year-3000 expiry by an older version is ignored and refetched', () =>
-    withCloud(async (c) => {
+    withAttackedNode(async (c) => {
       const env = staticKey(c);
       assertCredentials(await run(c, env), c.e, { host: PE_HOST });
       const name = readdirSync(c.cacheDir).find((n) => lstatSync(join(c.cacheDir, n)).isFile());
