@@ -13,7 +13,12 @@
 // its path meanwhile. The result is a descriptor of the checked directory itself, and `at(name)`
 // gives a path that reaches an entry inside it the same way, for every later open, rename or
 // mkdir. Nothing is resolved twice by name.
-import { closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync, type Stats } from 'node:fs';
+//
+// Without /proc (a chroot, a minimal sandbox) the same walk is made by path, top down. That is
+// still sound for the threat we check against: each step is taken only inside a directory that no
+// other user can write (or a sticky one, where they cannot move our entries), so none of them can
+// swap a component between our check and our use; only root or we could.
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync, type Stats } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const DIR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
@@ -55,21 +60,26 @@ export class TrustedDir {
   /** The path it was opened by, for messages only. */
   readonly path: string;
   readonly fd: number;
+  /** The checked real path, when there is no /proc to reach the directory through its descriptor. */
+  readonly realPath: string | undefined;
+  private readonly base: string;
 
-  constructor(path: string, fd: number) {
+  constructor(path: string, fd: number, realPath?: string) {
     this.path = path;
     this.fd = fd;
+    this.realPath = realPath;
+    this.base = realPath ?? `/proc/self/fd/${fd}`;
   }
 
   /** A path to `name` inside this very directory, valid while the descriptor is open. */
   at(name: string): string {
     if (name === '' || name === '..' || name.includes('/')) throw new Error(`not a plain entry name: ${JSON.stringify(name)}`);
-    return `/proc/self/fd/${this.fd}/${name}`;
+    return `${this.base}/${name}`;
   }
 
   /** The directory itself (for readdir). */
   self(): string {
-    return `/proc/self/fd/${this.fd}`;
+    return this.base;
   }
 
   close(): void {
@@ -125,8 +135,9 @@ function components(path: string): string[] {
  */
 export function openTrustedDir(path: string, policy: DirPolicy): TrustedDir {
   const pending = components(resolve(path));
-  let fd = openRoot();
+  let { fd, viaProc } = openRoot();
   let real = '/';
+  const inside = (dirFd: number, dirPath: string, name: string): string => (viaProc ? `/proc/self/fd/${dirFd}/${name}` : `${dirPath === '/' ? '' : dirPath}/${name}`);
   let symlinks = 0;
   try {
     const rootStat = fstatSync(fd);
@@ -135,7 +146,7 @@ export function openTrustedDir(path: string, policy: DirPolicy): TrustedDir {
     while (pending.length > 0) {
       const name = pending.shift()!;
       const last = pending.length === 0;
-      const entry = `/proc/self/fd/${fd}/${name}`;
+      const entry = inside(fd, real, name);
       const here = name === '..' ? parentOf(real) : join(real, name);
       let next: number;
       try {
@@ -148,7 +159,7 @@ export function openTrustedDir(path: string, policy: DirPolicy): TrustedDir {
         pending.unshift(...components(target));
         if (target.startsWith('/')) {
           closeSync(fd);
-          fd = openRoot();
+          ({ fd, viaProc } = openRoot());
           real = '/';
           if (pending.length === 0) checkTarget(fstatSync(fd), policy);
         }
@@ -161,7 +172,7 @@ export function openTrustedDir(path: string, policy: DirPolicy): TrustedDir {
       if (last) checkTarget(st, policy);
       else checkAbove(st, real, policy);
     }
-    return new TrustedDir(path, fd);
+    return new TrustedDir(path, fd, viaProc ? undefined : real);
   } catch (error) {
     closeSync(fd);
     throw error;
@@ -184,7 +195,7 @@ export function openTrustedSubdir(parent: TrustedDir, name: string, policy: DirP
     closeSync(fd);
     throw error;
   }
-  return new TrustedDir(path, fd);
+  return new TrustedDir(path, fd, parent.realPath === undefined ? undefined : join(parent.realPath, name));
 }
 
 class SymlinkFound extends Error {
@@ -195,8 +206,16 @@ class SymlinkFound extends Error {
   }
 }
 
-function openRoot(): number {
-  return openSync('/', DIR_FLAGS);
+/**
+ * The process's root directory, through /proc when it is there (`/proc/self/root` is `/` on a
+ * host; under qemu-user's -L, opening "/" by name would give the emulated sysroot instead).
+ */
+function openRoot(): { fd: number; viaProc: boolean } {
+  try {
+    return { fd: openSync('/proc/self/root', constants.O_RDONLY | constants.O_DIRECTORY), viaProc: true };
+  } catch {
+    return { fd: openSync('/', DIR_FLAGS), viaProc: false };
+  }
 }
 
 function parentOf(path: string): string {
@@ -214,8 +233,6 @@ function openDirEntry(entry: string, above: string | undefined, create: boolean)
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
-      // /proc/self/fd/<n> itself missing means there is no /proc: nothing can be checked.
-      if (!existsSync(entry.slice(0, entry.lastIndexOf('/')))) throw new UntrustedDirError('cannot be checked: /proc is not mounted');
       if (!create) throw new UntrustedDirError('does not exist yet', true);
       try {
         mkdirSync(entry, { mode: 0o700 });

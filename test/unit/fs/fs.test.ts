@@ -2,7 +2,8 @@
 // and the atomic replace. The attacks themselves run end to end in test/security/.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,6 +101,21 @@ describe('openTrustedDir', () => {
     openTrustedSubdir(dir, 'made', { ...PRIVATE, create: true }).close();
     assert.equal(statSync(join(base, 'made')).mode & 0o777, 0o700);
     dir.close();
+  });
+});
+
+describe('without /proc (a chroot, a minimal sandbox)', () => {
+  it('the walk falls back to checked paths: same verdicts, entries reached by real path', (t) => {
+    const probe = spawnSync('unshare', ['-m', '--propagation', 'private', 'true']);
+    if (probe.status !== 0) return t.skip('cannot make a mount namespace here');
+    const good = fresh();
+    const parent = fresh(0o777);
+    mkdirSync(join(parent, 'cache'), { mode: 0o700 });
+    const fixture = fileURLToPath(new URL('./fixtures/no-proc.ts', import.meta.url));
+    const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'umount -l /proc && exec "$@"', 'sh', process.execPath, fixture, good, join(parent, 'cache')], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as Record<string, unknown>;
+    assert.deepEqual(out, { proc: false, at: join(good, 'entry'), content: 'written', sub: join(good, 'sub'), refusal: `is inside ${parent}, which is writable by others (mode 777): others could swap what is in it` });
   });
 });
 
