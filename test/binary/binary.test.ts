@@ -1,16 +1,20 @@
-// The single-file executables (npm run build:binary) as shipped: the whole black-box suite
-// against the amd64 binary, and the arm64 binary under qemu-user answering from an on-disk cache
-// filled by the amd64 one while the cloud is gone.
+// The single-file executables (npm run build:binary) as shipped: the whole black-box suite against
+// the amd64 binary, and again (with the docker helper suite) against the amd64 payload started
+// through its wrapper and its own loader; the arm64 binary under qemu-user answering from an
+// on-disk cache filled by the amd64 one while the cloud is gone.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startEmulators } from '../emulators/index.ts';
 import type { Emulators } from '../emulators/index.ts';
 import { kubeletRequest, parseResponse, REPO_ROOT, writeConfig } from '../helpers/run-provider.ts';
-import { binaryOf, ensureBinaries, missingTool } from './build-outputs.ts';
+import { binaryOf, ensureBinaries, ensurePayloads, missingTool, payloadDirOf } from './build-outputs.ts';
+import { parseManifest, payloadId } from '../../src/payload/manifest.ts';
+import { PAYLOAD_MANIFEST } from '../../src/payload/layout.ts';
+import { renderWrapper } from '../../src/payload/wrapper.ts';
 
 const VERSION = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 const PE_IMAGE = 'registry.cn-hangzhou.aliyuncs.com/ns/app';
@@ -37,33 +41,63 @@ function runOnce(cmd: string[], args: string[], stdin?: string): Promise<{ code:
 
 before(() => ensureBinaries());
 
+/** Runs test files with ACR_PROVIDER_BIN=bin in a nested runner; asserts every test passed. */
+async function suiteOn(t: { diagnostic(message: string): void }, bin: string, files: string[], what: string, minimum: number): Promise<void> {
+  // The runner's own context variable would make the nested runner talk its internal protocol.
+  const { NODE_TEST_CONTEXT: _ignored, ...env } = process.env;
+  // ACR_PROVIDER_BUNDLE points nowhere: had the suite not used the binary, every test would fail.
+  const child = spawn(process.execPath, ['--test', '--test-reporter=tap', ...files], {
+    cwd: REPO_ROOT,
+    env: { ...env, ACR_PROVIDER_BIN: bin, ACR_PROVIDER_BUNDLE: join(REPO_ROOT, 'dist', 'no-such-bundle.cjs') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+  child.stderr.on('data', (c: Buffer) => (err += c.toString('utf8')));
+  const started = performance.now();
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  const summary: Record<string, number> = {};
+  for (const m of out.matchAll(/^# (tests|suites|pass|fail|cancelled|skipped|todo) (\d+)$/gm)) summary[m[1]!] = Number(m[2]);
+  t.diagnostic(`${what}: ${JSON.stringify(summary)} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  const failures = [...out.matchAll(/^\s*not ok \d+ - (.+)$/gm)].map((m) => m[1]).slice(0, 10);
+  assert.equal(code, 0, `${what} failed: ${failures.join('; ')}\n${err.slice(-2000)}`);
+  assert.equal(summary.fail, 0);
+  assert.equal(summary.cancelled, 0);
+  assert.ok((summary.tests ?? 0) >= minimum, `expected at least ${minimum} tests, the runner reported ${summary.tests}`);
+  assert.equal(summary.pass, (summary.tests ?? 0) - (summary.skipped ?? 0) - (summary.todo ?? 0));
+}
+
 describe('amd64 single-file binary', () => {
   it('passes the whole black-box suite (ACR_PROVIDER_BIN)', { timeout: 15 * 60_000 }, async (t) => {
     const bin = binaryOf('amd64');
     t.diagnostic(`binary size: ${MiB(bin)} (${bin})`);
-    // The runner's own context variable would make the nested runner talk its internal protocol.
-    const { NODE_TEST_CONTEXT: _ignored, ...env } = process.env;
-    // ACR_PROVIDER_BUNDLE points nowhere: had the suite not used the binary, every test would fail.
-    const child = spawn(process.execPath, ['--test', '--test-reporter=tap', 'test/blackbox/*.test.ts'], {
-      cwd: REPO_ROOT,
-      env: { ...env, ACR_PROVIDER_BIN: bin, ACR_PROVIDER_BUNDLE: join(REPO_ROOT, 'dist', 'no-such-bundle.cjs') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString('utf8')));
-    const started = performance.now();
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    const summary: Record<string, number> = {};
-    for (const m of out.matchAll(/^# (tests|suites|pass|fail|cancelled|skipped|todo) (\d+)$/gm)) summary[m[1]!] = Number(m[2]);
-    t.diagnostic(`black-box suite on the binary: ${JSON.stringify(summary)} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-    const failures = [...out.matchAll(/^\s*not ok \d+ - (.+)$/gm)].map((m) => m[1]).slice(0, 10);
-    assert.equal(code, 0, `the black-box suite failed on the binary: ${failures.join('; ')}\n${err.slice(-2000)}`);
-    assert.equal(summary.fail, 0);
-    assert.equal(summary.cancelled, 0);
-    assert.ok((summary.tests ?? 0) >= 50, `expected the whole suite (at least 50 tests), the runner reported ${summary.tests}`);
-    assert.equal(summary.pass, (summary.tests ?? 0) - (summary.skipped ?? 0) - (summary.todo ?? 0));
+    await suiteOn(t, bin, ['test/blackbox/*.test.ts'], 'black-box suite on the binary', 50);
+  });
+});
+
+describe('amd64 payload through its wrapper', () => {
+  let dir = '';
+  before(async () => {
+    await ensurePayloads();
+    dir = mkdtempSync(join(tmpdir(), 'acr-wrapper-suite-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('passes the whole black-box suite and the docker helper suite started as the kubelet will start it', { timeout: 15 * 60_000 }, async (t) => {
+    // Installed as the installer will: the manifest's files, the wrapper in a bin dir.
+    const payload = payloadDirOf('amd64');
+    const manifest = parseManifest(readFileSync(join(payload, PAYLOAD_MANIFEST), 'utf8'));
+    const install = join(dir, 'opt', payloadId(manifest));
+    for (const f of manifest.files) {
+      mkdirSync(dirname(join(install, f.path)), { recursive: true });
+      linkSync(join(payload, f.path), join(install, f.path));
+    }
+    const wrapper = join(dir, 'bin', 'aliyun-acr-credential-provider');
+    mkdirSync(dirname(wrapper));
+    writeFileSync(wrapper, renderWrapper(install, manifest.loader), { mode: 0o755 });
+    chmodSync(dir, 0o755);
+    await suiteOn(t, wrapper, ['test/blackbox/*.test.ts', 'test/identity/docker-helper.test.ts'], 'black-box and docker helper suites through the wrapper', 55);
   });
 });
 

@@ -12,6 +12,7 @@ import { BUNDLE_PATH, REPO_ROOT } from '../helpers/run-provider.ts';
 export const BIN_DIR = join(REPO_ROOT, 'dist', 'bin');
 export const binaryOf = (arch: 'amd64' | 'arm64'): string => join(BIN_DIR, `aliyun-acr-credential-provider-linux-${arch}`);
 export const OCI_LAYOUT = join(REPO_ROOT, 'dist', 'image', 'oci');
+export const payloadDirOf = (arch: 'amd64' | 'arm64'): string => join(REPO_ROOT, 'dist', 'payload', `linux-${arch}`);
 const LOCK = join(REPO_ROOT, 'dist', '.packaging-build.lock');
 
 /** undefined if `cmd` is on PATH, else a reason to skip. */
@@ -61,11 +62,23 @@ export async function ensureBinaries(): Promise<void> {
   });
 }
 
-/** The OCI layout of the image index, built from the current binaries and image sources. */
-export async function ensureImage(): Promise<void> {
+/** Both payload directories (dist/payload/linux-<arch>), built from the current binaries. */
+export async function ensurePayloads(): Promise<void> {
   await ensureBinaries();
+  const manifest = (a: 'amd64' | 'arm64'): string => join(payloadDirOf(a), 'manifest.json');
+  const inputs = [join(REPO_ROOT, 'packaging', 'build', 'payload.ts'), join(REPO_ROOT, 'src', 'payload', 'manifest.ts')];
+  const fresh = (): boolean => (['amd64', 'arm64'] as const).every((a) => [binaryOf(a), ...inputs].every((i) => mtime(manifest(a)) >= mtime(i)));
+  if (fresh()) return;
+  await withLock(() => {
+    if (!fresh()) runBuild('payload.ts');
+  });
+}
+
+/** The OCI layout of the image index, built from the current payloads and image sources. */
+export async function ensureImage(): Promise<void> {
+  await ensurePayloads();
   const index = join(OCI_LAYOUT, 'index.json');
-  const inputs = [binaryOf('amd64'), binaryOf('arm64'), join(REPO_ROOT, 'packaging', 'image', 'Containerfile'), join(REPO_ROOT, 'packaging', 'build', 'image.ts')];
+  const inputs = [join(payloadDirOf('amd64'), 'manifest.json'), join(payloadDirOf('arm64'), 'manifest.json'), join(REPO_ROOT, 'packaging', 'image', 'Containerfile'), join(REPO_ROOT, 'packaging', 'build', 'image.ts')];
   const fresh = (): boolean => inputs.every((i) => mtime(index) >= mtime(i));
   if (fresh()) return;
   await withLock(() => {

@@ -7,41 +7,65 @@
 // installer's dry run on a fake kubeadm node.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash, X509Certificate } from 'node:crypto';
+import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { startEmulators } from '../emulators/index.ts';
 import { kubeletRequest, parseResponse, REPO_ROOT } from '../helpers/run-provider.ts';
-import { ensureImage, missingTool, OCI_LAYOUT } from '../binary/build-outputs.ts';
+import { ensureImage, missingTool, OCI_LAYOUT, payloadDirOf } from '../binary/build-outputs.ts';
+import { parseManifest } from '../../src/payload/manifest.ts';
 
 const VERSION = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 const PROVIDER = '/usr/local/bin/aliyun-acr-credential-provider';
+const PAYLOAD = '/usr/lib/aliyun-acr-credential-provider/payload';
 const ARCH = {
   amd64: { triplet: 'x86_64-linux-gnu', loader: '/lib64/ld-linux-x86-64.so.2' },
   arm64: { triplet: 'aarch64-linux-gnu', loader: '/lib/ld-linux-aarch64.so.1' },
 } as const;
 type Arch = keyof typeof ARCH;
-const LIBS = ['libc.so.6', 'libdl.so.2', 'libgcc_s.so.1', 'libm.so.6', 'libpcre2-8.so.0', 'libpthread.so.0', 'libselinux.so.1', 'libstdc++.so.6'];
-const DEBIAN_DOCS = ['ca-certificates', 'libc6', 'libgcc-s1', 'libpcre2-8-0', 'libselinux1', 'libstdc++6', 'util-linux'];
+const PAYLOAD_LIBS = ['libc.so.6', 'libdl.so.2', 'libgcc_s.so.1', 'libm.so.6', 'libpthread.so.0', 'libstdc++.so.6'];
+const NSENTER_LIBS = ['libpcre2-8.so.0', 'libselinux.so.1'];
+const IMAGE_DOCS = ['ca-certificates', 'libpcre2-8-0', 'libselinux1', 'util-linux'];
+const PAYLOAD_DOCS = ['libc6', 'libgcc-s1', 'libstdc++6'];
 
-function expectedFiles(arch: Arch): string[] {
+/** Every entry of the root filesystem: null for a regular file, the resolved image path for a symlink. */
+function expectedEntries(arch: Arch, payloadFiles: string[]): Map<string, string | null> {
   const { triplet, loader } = ARCH[arch];
-  return [
-    '/etc/group',
-    '/etc/passwd',
-    '/etc/ssl/certs/ca-certificates.crt',
-    loader,
-    ...LIBS.map((l) => `/lib/${triplet}/${l}`),
-    '/usr/bin/nsenter',
-    PROVIDER,
-    '/usr/share/doc/aliyun-acr-credential-provider/NODE-LICENSE',
-    '/usr/share/doc/aliyun-acr-credential-provider/THIRD-PARTY-NOTICES',
-    ...DEBIAN_DOCS.map((p) => `/usr/share/doc/${p}/copyright`),
-  ].sort();
+  const loaderName = loader.slice(loader.lastIndexOf('/') + 1);
+  const entries = new Map<string, string | null>();
+  for (const f of ['/etc/group', '/etc/passwd', '/etc/ssl/certs/ca-certificates.crt', '/usr/bin/nsenter', `${PAYLOAD}/manifest.json`]) entries.set(f, null);
+  for (const f of payloadFiles) entries.set(`${PAYLOAD}/${f}`, null);
+  for (const l of NSENTER_LIBS) entries.set(`/lib/${triplet}/${l}`, null);
+  for (const p of IMAGE_DOCS) entries.set(`/usr/share/doc/${p}/copyright`, null);
+  // Links into the payload: the binary, its loader and its libraries are stored once.
+  entries.set(PROVIDER, `${PAYLOAD}/aliyun-acr-credential-provider`);
+  entries.set(loader, `${PAYLOAD}/lib/${loaderName}`);
+  for (const l of PAYLOAD_LIBS) entries.set(`/lib/${triplet}/${l}`, `${PAYLOAD}/lib/${l}`);
+  for (const p of PAYLOAD_DOCS) entries.set(`/usr/share/doc/${p}/copyright`, `${PAYLOAD}/doc/${p}/copyright`);
+  entries.set('/usr/share/doc/aliyun-acr-credential-provider/NODE-LICENSE', `${PAYLOAD}/doc/node/LICENSE`);
+  entries.set('/usr/share/doc/aliyun-acr-credential-provider/THIRD-PARTY-NOTICES', `${PAYLOAD}/doc/aliyun-acr-credential-provider/THIRD-PARTY-NOTICES`);
+  return entries;
+}
+
+/** What the unpacked root filesystem at dir holds, in the form of expectedEntries. */
+function actualEntries(dir: string): Map<string, string | null> {
+  const entries = new Map<string, string | null>();
+  for (const f of filesUnder(dir)) {
+    const st = lstatSync(join(dir, f));
+    if (st.isSymbolicLink()) {
+      const target = readlinkSync(join(dir, f));
+      assert.ok(!target.startsWith('/'), `${f} -> ${target}: links are relative (they work in and out of a chroot)`);
+      entries.set(f, posix.resolve(posix.dirname(f), target));
+    } else {
+      assert.ok(st.isFile(), f);
+      entries.set(f, null);
+    }
+  }
+  return entries;
 }
 
 const missing = missingTool('buildah', 'readelf', 'dpkg-deb', 'apt-get', 'tar', 'chroot', 'setpriv');
@@ -145,22 +169,33 @@ describe('container image', { skip: missing ?? notRoot }, () => {
       assert.equal(config.config.Labels['org.opencontainers.image.version'], VERSION);
       assert.equal(manifest.layers.length, 1, 'one layer: FROM scratch + one COPY');
       const compressed = manifest.layers.reduce((n: number, l: Json) => n + l.size, 0);
-      const unpacked = filesUnder(rootfs.get(arch)!).reduce((n, f) => n + statSync(join(rootfs.get(arch)!, f)).size, 0);
+      const unpacked = filesUnder(rootfs.get(arch)!).reduce((n, f) => n + lstatSync(join(rootfs.get(arch)!, f)).size, 0);
       t.diagnostic(`linux/${arch}: ${(compressed / 1024 / 1024).toFixed(1)} MiB compressed, ${(unpacked / 1024 / 1024).toFixed(1)} MiB unpacked`);
     }
   });
 
   for (const arch of Object.keys(ARCH) as Arch[]) {
-    it(`${arch}: the root filesystem holds exactly the expected files, all regular, root-owned`, () => {
+    it(`${arch}: the root filesystem holds exactly the expected files and links, root-owned; the binary is stored once`, () => {
       const dir = rootfs.get(arch)!;
-      assert.deepEqual(filesUnder(dir).sort(), expectedFiles(arch));
-      for (const line of tarListing.get(arch)!.trim().split('\n')) {
-        assert.match(line, /^[-d]/, `only regular files and directories: ${line}`);
+      const manifest = parseManifest(readFileSync(join(dir, PAYLOAD.slice(1), 'manifest.json'), 'utf8'));
+      // The image's payload is build:binary's, file for file.
+      assert.deepEqual(manifest, parseManifest(readFileSync(join(payloadDirOf(arch), 'manifest.json'), 'utf8')));
+      assert.equal(manifest.arch, arch);
+      assert.deepEqual(Object.fromEntries(actualEntries(dir)), Object.fromEntries(expectedEntries(arch, manifest.files.map((f) => f.path))));
+      for (const f of manifest.files) {
+        const p = join(dir, PAYLOAD.slice(1), f.path);
+        assert.equal(statSync(p).size, f.size, f.path);
+        assert.equal((statSync(p).mode & 0o777).toString(8).padStart(4, '0'), f.mode, f.path);
+        assert.equal(createHash('sha256').update(readFileSync(p)).digest('hex'), f.sha256, f.path);
+      }
+      const lines = tarListing.get(arch)!.trim().split('\n');
+      for (const line of lines) {
+        assert.match(line, /^[-dl]/, `only regular files, directories and symlinks: ${line}`);
         assert.match(line, /^\S+ 0\/0 /, `owned by root: ${line}`);
       }
+      const big = lines.filter((l) => Number(l.split(/\s+/)[2]) > 50 * 1024 * 1024);
+      assert.equal(big.length, 1, `one file of the layer is the binary: ${big.join('; ')}`);
       for (const exe of [PROVIDER, '/usr/bin/nsenter']) assert.equal(statSync(join(dir, exe)).mode & 0o777, 0o755, exe);
-      // The binary is the one build:binary made for this architecture.
-      assert.deepEqual(readFileSync(join(dir, PROVIDER)), readFileSync(join(REPO_ROOT, 'dist', 'bin', `aliyun-acr-credential-provider-linux-${arch}`)));
       assert.equal(readFileSync(join(dir, 'etc/passwd'), 'utf8').split('\n')[0], 'root:x:0:0:root:/root:/sbin/nologin');
     });
   }
@@ -197,7 +232,7 @@ describe('container image', { skip: missing ?? notRoot }, () => {
 
   it('amd64: answers a kubelet request against the emulators from inside the rootfs', async () => {
     const dir = join(tmp, 'amd64-request');
-    cpSync(rootfs.get('amd64')!, dir, { recursive: true });
+    cpSync(rootfs.get('amd64')!, dir, { recursive: true, verbatimSymlinks: true });
     const e = await startEmulators();
     try {
       mkdirSync(join(dir, 'etc/test'), { recursive: true });
@@ -261,7 +296,7 @@ describe('container image', { skip: missing ?? notRoot }, () => {
 
   it('amd64: install --dry-run on a fake kubeadm node plans the kubelet flags and changes nothing', async () => {
     const dir = join(tmp, 'amd64-install');
-    cpSync(rootfs.get('amd64')!, dir, { recursive: true });
+    cpSync(rootfs.get('amd64')!, dir, { recursive: true, verbatimSymlinks: true });
     const host = join(dir, 'host');
     const files: Record<string, string> = {
       'usr/lib/systemd/system/kubelet.service': '[Unit]\nDescription=kubelet\n\n[Service]\nExecStart=/usr/bin/kubelet\nRestart=always\n\n[Install]\nWantedBy=multi-user.target\n',
@@ -282,7 +317,9 @@ describe('container image', { skip: missing ?? notRoot }, () => {
     const r = await exec(CHROOT, [dir, PROVIDER, 'install', '--dry-run', '--host-root=/host', '--layout=kubeadm', '--configure-kubelet', '--kubelet-version=1.30', '--provider-config=/etc/aliyun-acr-credential-provider/config.yaml']);
     assert.equal(r.code, 0, `install --dry-run failed: ${r.stderr}\n${r.stdout}`);
     assert.match(r.stdout, /--image-credential-provider-config/, 'the plan adds the kubelet flag');
-    assert.match(r.stdout, /aliyun-acr-credential-provider/);
+    // The entrypoint is a symlink: what the installer plans to copy is the payload's binary.
+    const planned = /# create \S+\/aliyun-acr-credential-provider \(new, mode 0755\): sha256 absent -> [0-9a-f]+, (\d+) bytes/.exec(r.stdout);
+    assert.equal(Number(planned?.[1]), statSync(join(dir, PAYLOAD.slice(1), 'aliyun-acr-credential-provider')).size, r.stdout.slice(0, 400));
     assert.deepEqual(snapshot(host), before, 'a dry run changes nothing on the node');
   });
 });
