@@ -36,12 +36,12 @@ async function main(): Promise<number> {
   process.noDeprecation = true;
   const argv = process.argv.slice(2);
   if (invokedAsDockerHelper()) {
-    const { runCli } = await import('./lazy.ts');
+    const { runCli } = await import('./lazy-cli.ts');
     return runCli(['docker-credential-helper', ...argv], writeStdout);
   }
   const flags = parseKubeletModeArgv(argv);
   if (flags) return runKubeletMode(flags, writeStdout);
-  const { runCli } = await import('./lazy.ts');
+  const { runCli } = await import('./lazy-cli.ts');
   return runCli(argv, writeStdout);
 }
 

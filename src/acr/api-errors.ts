@@ -3,6 +3,7 @@
 // Never passes the library's message through blindly: a JSON SyntaxError quotes the body,
 // which may hold a token.
 import { ProviderError } from '../errors.ts';
+import { unreachableHint } from './endpoints.ts';
 
 export interface CallContext {
   /** API action, e.g. GetAuthorizationToken. */
@@ -14,6 +15,8 @@ export interface CallContext {
   identity: string;
   /** What was asked about, for messages: e.g. `instance cri-xxx`. */
   subject?: string;
+  /** What to check when the endpoint is unreachable (endpoints.ts unreachableHint). */
+  unreachableHint?: string;
 }
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'EPIPE', 'ECONNABORTED', 'UND_ERR_SOCKET']);
@@ -34,7 +37,8 @@ export function classifyCallError(error: unknown, ctx: CallContext): ProviderErr
   }
   if (e.statusCode === undefined) {
     const code = e.name === 'RequestTimeoutError' ? 'timeout' : e.code && NETWORK_CODES.has(e.code) ? e.code : e.code ?? e.name ?? 'error';
-    return new ProviderError('network', `cannot reach the CR API at ${ctx.endpointUrl} (${code}): check the node's route to it; nodes without internet access need network: vpc (cr-vpc.${ctx.region}.aliyuncs.com)`, { retryable: true });
+    const hint = ctx.unreachableHint ?? unreachableHint({ source: 'public' }, ctx.region);
+    return new ProviderError('network', `cannot reach the CR API at ${ctx.endpointUrl} (${code}): ${hint}`, { retryable: true });
   }
   return classifyApiCode(e.code, e.data?.Message, e.statusCode, ctx);
 }

@@ -27,7 +27,8 @@ export interface PersonalAuthorizationTokenBody {
 }
 
 export interface CrApi {
-  getAuthorizationToken(request: { instanceId: string }): Promise<GetAuthorizationTokenResponseBody>;
+  /** expiresInHours: 1-24, sent as ExpiresInHours; absent, the API's default (1 h). */
+  getAuthorizationToken(request: { instanceId: string; expiresInHours?: number }): Promise<GetAuthorizationTokenResponseBody>;
   listInstance(request: { pageNo: number; pageSize: number }): Promise<ListInstanceResponseBody>;
   listInstanceEndpoint(request: { instanceId: string; moduleName: 'Registry' }): Promise<ListInstanceEndpointResponseBody>;
   getPersonalAuthorizationToken(): Promise<PersonalAuthorizationTokenBody>;

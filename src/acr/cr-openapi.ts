@@ -17,6 +17,8 @@ const OpenApiClient = openapi.default;
 export interface CrOpenApiOptions {
   region: string;
   endpoint: ApiEndpoint;
+  /** What to check when the endpoint is unreachable (endpoints.ts unreachableHint). */
+  unreachableHint?: string;
   credential: CloudCredential['credential'];
   identity: string;
   deadline: Deadline;
@@ -43,8 +45,10 @@ export class CrOpenApiClient implements CrApi {
     );
   }
 
-  async getAuthorizationToken(request: { instanceId: string }): Promise<GetAuthorizationTokenResponseBody> {
-    return this.rpc('GetAuthorizationToken', { InstanceId: request.instanceId }, `instance ${request.instanceId}`, (body) => {
+  async getAuthorizationToken(request: { instanceId: string; expiresInHours?: number }): Promise<GetAuthorizationTokenResponseBody> {
+    const query: Record<string, string> = { InstanceId: request.instanceId };
+    if (request.expiresInHours !== undefined) query.ExpiresInHours = String(request.expiresInHours);
+    return this.rpc('GetAuthorizationToken', query, `instance ${request.instanceId}`, (body) => {
       const { AuthorizationToken, TempUsername, ExpireTime } = body;
       if (typeof AuthorizationToken !== 'string' || !AuthorizationToken || typeof TempUsername !== 'string' || !Number.isFinite(Number(ExpireTime))) {
         throw this.malformed('GetAuthorizationToken');
@@ -114,12 +118,13 @@ export class CrOpenApiClient implements CrApi {
     };
     if (this.options.onCall) options.onCall = this.options.onCall;
     if (this.options.onRetry) options.onRetry = this.options.onRetry;
-    return callOpenApi(this.client, params, request, options, read);
+    return callOpenApi((runtime) => this.client.callApi(params, request, runtime), options, read);
   }
 
   private context(action: string, ramAction: string, subject?: string): CallContext {
     const ctx: CallContext = { action, ramAction, region: this.options.region, endpointUrl: this.options.endpoint.url, identity: this.options.identity };
     if (subject !== undefined) ctx.subject = subject;
+    if (this.options.unreachableHint !== undefined) ctx.unreachableHint = this.options.unreachableHint;
     return ctx;
   }
 

@@ -21,6 +21,13 @@ export interface ResolverScope {
   identity: string;
 }
 
+/** Resolution found no such instance (as opposed to a failed API call). */
+export class NoSuchInstanceError extends ProviderError {
+  constructor(message: string) {
+    super('not-found', message);
+  }
+}
+
 interface Resolution {
   instanceId: string;
 }
@@ -59,11 +66,11 @@ async function resolveCached(scope: ResolverScope, what: string, lookup: () => P
   const missingKey = `missing:${key}`;
   const cached = await scope.cache?.get(key, isResolution);
   if (cached) return cached.instanceId;
-  if (await scope.cache?.get(missingKey, isMissing)) throw new ProviderError('not-found', notFound());
+  if (await scope.cache?.get(missingKey, isMissing)) throw new NoSuchInstanceError(notFound());
   const instanceId = await lookup();
   if (instanceId === undefined) {
     await scope.cache?.set(missingKey, { missing: true } satisfies Missing, MISSING_TTL_MS).catch(() => undefined);
-    throw new ProviderError('not-found', notFound());
+    throw new NoSuchInstanceError(notFound());
   }
   await scope.cache?.set(key, { instanceId } satisfies Resolution, RESOLUTION_TTL_MS).catch(() => undefined);
   return instanceId;

@@ -1,9 +1,7 @@
-// One Alibaba Cloud OpenAPI call through @alicloud/openapi-client's generic callApi, with the
-// handling every caller needs: per-attempt timeouts inside the invocation's deadline, bounded
+// One Alibaba Cloud OpenAPI call through @alicloud/openapi-client (callApi, or doRPCRequest for
+// the anonymous RPC form), with the handling every caller needs: per-attempt timeouts inside the invocation's deadline, bounded
 // retries of what a retry can fix, IsSuccess:false treated as an error, and the body validated
 // inside the retry loop. Used for CR (cr-openapi.ts) and STS (identity/sts-client.ts).
-import type openapi from '@alicloud/openapi-client';
-import type { OpenApiRequest, Params } from '@alicloud/openapi-client';
 import { RuntimeOptions } from '@alicloud/tea-util';
 import { isProviderError, ProviderError } from '../errors.ts';
 import { capHttpResponses, ResponseTooLargeError } from '../net/response-cap.ts';
@@ -13,7 +11,8 @@ import { withRetry } from '../resilience/retry.ts';
 /** One attempt may not take longer than this; retries and the deadline handle the rest. */
 const ATTEMPT_TIMEOUT_MS = 10_000;
 
-type Client = InstanceType<typeof openapi.default>;
+/** Sends one attempt with these timeouts: a client's callApi or doRPCRequest. */
+export type OpenApiSend = (runtime: RuntimeOptions) => Promise<{ body?: unknown } | undefined>;
 
 export interface OpenApiCallOptions {
   action: string;
@@ -27,7 +26,7 @@ export interface OpenApiCallOptions {
   onRetry?: (message: string) => void;
 }
 
-export async function callOpenApi<T>(client: Client, params: Params, request: OpenApiRequest, options: OpenApiCallOptions, read: (body: Record<string, any>) => T): Promise<T> {
+export async function callOpenApi<T>(send: OpenApiSend, options: OpenApiCallOptions, read: (body: Record<string, any>) => T): Promise<T> {
   // Credentials first, with the metadata client's own retries; inside the API retry loop
   // they come from memory. Retrying them here too would multiply the attempts.
   await options.credential?.getCredential();
@@ -42,7 +41,7 @@ export async function callOpenApi<T>(client: Client, params: Params, request: Op
       const started = Date.now();
       let body: Record<string, any>;
       try {
-        const response = await client.callApi(params, request, runtime);
+        const response = await send(runtime);
         body = (response?.body ?? {}) as Record<string, any>;
       } catch (error) {
         const classified = error instanceof ResponseTooLargeError ? new ProviderError('api', `${action}: ${error.reason}; refusing to read it (check that the endpoint is Alibaba Cloud's)`) : options.classifyThrown(error);

@@ -9,6 +9,8 @@
 //   <instance-name>-registry[-vpc].<region>.cr.aliyuncs.com
 // Personal Edition exclusive endpoints (instances created since 2024-09-09):
 //   crpi-<id>[-vpc].<region>.personal.cr.aliyuncs.com
+// Each may carry ":443", the HTTPS port spelled out: the same registry (the returned host keeps the
+// port, so the kubelet gets auth keyed by exactly what the image says). Any other port is not ACR.
 // Custom domains only through explicit configuration.
 
 export type RegistryTarget =
@@ -35,19 +37,34 @@ export function isValidRegionId(region: string): boolean {
   return region.length <= MAX_LABEL && REGION.test(region);
 }
 
+const HTTPS_PORT = ':443';
+
 export function classifyRegistryHost(
   host: string,
   customRegistries?: ReadonlyArray<{ domains: readonly string[] }>,
 ): RegistryTarget {
-  const lower = asciiLower(host);
-
-  // Explicit configuration wins, including over built-in forms.
-  const entryIndex = (customRegistries ?? []).findIndex((entry) =>
-    entry.domains.some((domain) => asciiLower(domain) === lower),
-  );
+  // Explicit configuration wins, including over built-in forms. A built-in host and its :443
+  // spelling are one registry: an entry for either governs both, or the port would be a way
+  // around the entry's policy (namespaces, identity).
+  const wanted = entryMatchKey(host);
+  const entryIndex = (customRegistries ?? []).findIndex((entry) => entry.domains.some((domain) => entryMatchKey(domain) === wanted));
   if (entryIndex !== -1) return { kind: 'custom', host, entryIndex };
+  return classifyBuiltin(host);
+}
 
-  // Built-in forms never carry a port; anything outside [a-z0-9.-] (port,
+/** Lower-cased, and without :443 when what remains is a built-in form. */
+function entryMatchKey(host: string): string {
+  const lower = asciiLower(host);
+  if (!lower.endsWith(HTTPS_PORT)) return lower;
+  const bare = lower.slice(0, -HTTPS_PORT.length);
+  return classifyBuiltin(bare).kind === 'unrecognized' ? lower : bare;
+}
+
+function classifyBuiltin(host: string): RegistryTarget {
+  let lower = asciiLower(host);
+  if (lower.endsWith(HTTPS_PORT)) lower = lower.slice(0, -HTTPS_PORT.length);
+
+  // Built-in forms carry no other port; anything outside [a-z0-9.-] (another port,
   // userinfo, brackets, non-ASCII) is not one of them.
   if (!/^[a-z0-9.-]+$/.test(lower)) return { kind: 'unrecognized', host };
   const labels = lower.split('.');

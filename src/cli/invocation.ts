@@ -92,7 +92,7 @@ async function countInvocation(inv: Invocation, ok: boolean): Promise<void> {
   const slowPath = inv.summary.cache !== 'hit' && inv.summary.cache !== 'not-acr';
   if (size > FORCE_COMPACT_AT_BYTES || (slowPath && size > COMPACT_JOURNAL_AT_BYTES)) {
     try {
-      const { compactCounters } = await import('../lazy.ts');
+      const { compactCounters } = await import('../lazy-compaction.ts');
       compactCounters(check.dir);
     } catch {
       // counters are best effort

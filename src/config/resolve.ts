@@ -8,6 +8,8 @@ import { isGoDuration, isHttpUrl, type ConfigFile, type RegistryEntry } from './
 export const DEFAULT_CACHE_DIR = '/var/lib/aliyun-acr-credential-provider';
 export const DEFAULT_METADATA_ENDPOINT = 'http://100.100.100.200';
 export const DEFAULT_EXPIRING_THRESHOLD_MS = 15 * 60_000;
+/** The shortest token life (1 h) minus 10 minutes of use. */
+export const MAX_EXPIRING_THRESHOLD_MS = 50 * 60_000;
 export const DEFAULT_TIMEOUT_MS = 30_000;
 /** The kubelet kills a plugin after 60 s; leave room for start-up and writing the answer. */
 export const MAX_TIMEOUT_MS = 55_000;
@@ -32,8 +34,10 @@ export interface ProviderConfig {
   logFormat: LogFormat;
   /** Optional log file (size-rotated, 0600) that gets every line at logLevel. */
   logFile?: { path: string; maxBytes?: number; maxFiles?: number };
-  metadata: { endpoint: string; roleName?: string; disableIMDSv1: boolean };
-  cr: { network: CrNetwork; endpointTemplate?: string; endpointMap: Record<string, string> };
+  /** allowV1OnTokenFailure: a timeout or 5xx on the token PUT falls back to v1 (the SDKs' rule). */
+  metadata: { endpoint: string; roleName?: string; disableIMDSv1: boolean; allowV1OnTokenFailure?: boolean };
+  /** tokenExpiresInHours: sent as GetAuthorizationToken's ExpiresInHours; unset, the API's default (1 h). */
+  cr: { network: CrNetwork; endpointTemplate?: string; endpointMap: Record<string, string>; tokenExpiresInHours?: number };
   registries: RegistryEntry[];
   credentials: { source: CredentialSource; profile?: string; file?: string };
   /** endpoint: a fixed URL or a {region} template; unset means the Alibaba endpoint for `network`. */
@@ -91,7 +95,12 @@ export function resolveConfig(file: ConfigFile, flags: FlagValues, env: NodeJS.P
     if (file.logFileMaxBytes !== undefined) config.logFile.maxBytes = file.logFileMaxBytes;
     if (file.logFileMaxFiles !== undefined) config.logFile.maxFiles = file.logFileMaxFiles;
   }
+  if (file.metadata?.allowV1OnTokenFailure === true) {
+    if (config.metadata.disableIMDSv1) throw configError('metadata.allowV1OnTokenFailure asks for the tokenless protocol that metadata.disableIMDSv1 (or ALIBABA_CLOUD_IMDSV1_DISABLED) forbids: set only one');
+    config.metadata.allowV1OnTokenFailure = true;
+  }
   applyCrEndpoints(config, file, flags.crEndpoint);
+  if (file.cr?.tokenExpiresInHours !== undefined) config.cr.tokenExpiresInHours = file.cr.tokenExpiresInHours;
   checkRanges(config);
   return config;
 }
@@ -156,8 +165,12 @@ function checkRanges(config: ProviderConfig): void {
   if (config.timeoutMs < 1000 || config.timeoutMs > MAX_TIMEOUT_MS) {
     throw configError(`timeout must be between 1s and 55s (the kubelet kills plugins after 60s)`);
   }
-  if (config.expiringThresholdMs < 0 || config.expiringThresholdMs > 50 * 60_000) {
-    throw configError('expiringThreshold must be between 0s and 50m (ACR tokens live at most 1h)');
+  // Below the shortest token life, whatever cr.tokenExpiresInHours says: Personal Edition tokens
+  // (no such parameter) and Enterprise Edition tokens without it live 1 h; a longer threshold would
+  // make every such token "short-lived" and refetched every minute. Tokens cut short by an STS
+  // session have their own rule (token-entry.ts refreshTime).
+  if (config.expiringThresholdMs < 0 || config.expiringThresholdMs > MAX_EXPIRING_THRESHOLD_MS) {
+    throw configError('expiringThreshold must be between 0s and 50m (Personal Edition tokens, and Enterprise Edition tokens without cr.tokenExpiresInHours, live 1h)');
   }
 }
 

@@ -80,6 +80,8 @@ export const configFileSchema = v.strictObject({
       endpoint: v.optional(httpUrl),
       roleName: v.optional(v.pipe(v.string(), v.minLength(1))),
       disableIMDSv1: v.optional(v.boolean()),
+      // A timeout or 5xx on the token PUT falls back to the tokenless protocol (off: an error).
+      allowV1OnTokenFailure: v.optional(v.boolean()),
     }),
   ),
   cr: v.optional(
@@ -87,6 +89,8 @@ export const configFileSchema = v.strictObject({
       network: v.optional(v.picklist(['public', 'vpc'])),
       // A template with {region}, or a map region -> URL, for private endpoints and tests.
       endpoint: v.optional(v.union([httpUrl, v.record(regionId, httpUrl)])),
+      // GetAuthorizationToken's ExpiresInHours (Enterprise Edition tokens); unset: the API's default.
+      tokenExpiresInHours: v.optional(v.pipe(v.number('expected whole hours, 1 to 24'), v.integer('expected whole hours, 1 to 24'), v.minValue(1, 'expected whole hours, 1 to 24'), v.maxValue(24, 'expected whole hours, 1 to 24'))),
     }),
   ),
   registries: v.optional(v.array(registryEntrySchema)),

@@ -1,5 +1,9 @@
 // ECS instance metadata client. Hardened mode first (PUT a session token, then send it with
-// every GET); plain v1 only if the service does not offer tokens and v1 is not disabled.
+// every GET); plain v1 only if the service says it has no token API (HTTP 403/404/405) and v1 is
+// not disabled. Stricter than the Alibaba SDKs, which fall back to v1 on any failure of the PUT:
+// a timeout or 5xx there is an error that says how to allow the fallback
+// (metadata.allowV1OnTokenFailure), so that a flaky token API on an instance enforcing hardened
+// mode is reported as such rather than hidden behind tokenless requests that will be refused.
 // @alicloud/credentials' own ECS provider hard-codes 100.100.100.200 and 1 s timeouts, so
 // this client is ours and is plugged into that library as a custom provider.
 import { ProviderError } from '../errors.ts';
@@ -10,6 +14,8 @@ import { withRetry } from '../resilience/retry.ts';
 export interface MetadataClientOptions {
   endpoint: string;
   disableIMDSv1: boolean;
+  /** Fall back to v1 when the token PUT times out or answers 5xx, as the SDKs do. Default false. */
+  allowV1OnTokenFailure?: boolean;
   deadline: Deadline;
   onRetry?: (message: string) => void;
   /** Every request, for the invocation summary and counters: e.g. ("metadata-token", 3, "200"). */
@@ -93,7 +99,15 @@ export class MetadataClient {
   private async ensureMode(): Promise<string | undefined> {
     if (this.mode === 'v1') return undefined;
     if (this.sessionToken) return this.sessionToken;
-    const response = await this.send('PUT', TOKEN_PATH, { 'X-aliyun-ecs-metadata-token-ttl-seconds': String(TOKEN_TTL_SECONDS) });
+    let response: HttpResponse;
+    try {
+      response = await this.sendRaw('PUT', TOKEN_PATH, { 'X-aliyun-ecs-metadata-token-ttl-seconds': String(TOKEN_TTL_SECONDS) });
+    } catch (error) {
+      // A service that does not answer at all is unreachable, tokens or not; a timeout is the
+      // token API failing.
+      if (error instanceof HttpTransportError && error.code === 'ETIMEDOUT') return this.tokenApiFailed('timeout');
+      throw this.unreachable(error);
+    }
     if (response.status === 200 && response.body.trim()) {
       this.mode = 'hardened';
       this.sessionToken = response.body.trim();
@@ -106,10 +120,35 @@ export class MetadataClient {
       this.mode = 'v1';
       return undefined;
     }
+    if (response.status === 200) return this.tokenApiFailed('an empty token');
+    if (response.status === 429 || response.status >= 500) return this.tokenApiFailed(`HTTP ${response.status}`);
     throw this.statusError(TOKEN_PATH, response.status);
   }
 
+  /** The token PUT failed (not "no token API"): an error, or v1 if the operator allowed it. */
+  private tokenApiFailed(what: string): undefined {
+    const where = `the metadata token API (PUT ${this.options.endpoint}${TOKEN_PATH}) failed (${what})`;
+    if (this.options.allowV1OnTokenFailure && !this.options.disableIMDSv1) {
+      this.options.onRetry?.(`metadata: ${where}; falling back to the tokenless protocol (metadata.allowV1OnTokenFailure)`);
+      this.mode = 'v1';
+      return undefined;
+    }
+    const advice = this.options.disableIMDSv1
+      ? 'IMDSv1 is disabled, so there is no tokenless fallback: check the instance\'s metadata service'
+      : 'the provider falls back to the tokenless protocol only when the service has no token API (HTTP 403/404/405), never on a failure, so as not to hide a broken token API behind requests that hardened mode refuses; if this instance does not enforce hardened mode, set metadata.allowV1OnTokenFailure: true to fall back as the Alibaba SDKs do';
+    throw new ProviderError('metadata', `${where}: ${advice}`, { retryable: true });
+  }
+
   private async send(method: 'GET' | 'PUT', path: string, headers: Record<string, string>): Promise<HttpResponse> {
+    try {
+      return await this.sendRaw(method, path, headers);
+    } catch (error) {
+      throw this.unreachable(error);
+    }
+  }
+
+  /** One request, counted; transport failures are thrown as HttpTransportError. */
+  private async sendRaw(method: 'GET' | 'PUT', path: string, headers: Record<string, string>): Promise<HttpResponse> {
     const timeout = this.options.deadline.attemptTimeoutMs(ATTEMPT_TIMEOUT_MS);
     const started = Date.now();
     const action = `metadata-${metadataAction(path)}`;
@@ -118,10 +157,15 @@ export class MetadataClient {
       this.options.onCall?.(action, Date.now() - started, String(response.status));
       return response;
     } catch (error) {
-      const code = error instanceof HttpTransportError ? error.code : 'EIO';
-      this.options.onCall?.(action, Date.now() - started, code);
-      throw new ProviderError('metadata', `cannot reach the ECS metadata service at ${this.options.endpoint} (${code}): on ECS check that nothing blocks 100.100.100.200; outside ECS set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET`, { retryable: true });
+      const transport = error instanceof HttpTransportError ? error : new HttpTransportError('EIO', 'request failed');
+      this.options.onCall?.(action, Date.now() - started, transport.code);
+      throw transport;
     }
+  }
+
+  private unreachable(error: unknown): ProviderError {
+    const code = error instanceof HttpTransportError ? error.code : 'EIO';
+    return new ProviderError('metadata', `cannot reach the ECS metadata service at ${this.options.endpoint} (${code}): on ECS check that nothing blocks 100.100.100.200; outside ECS set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET`, { retryable: true });
   }
 
   private statusError(path: string, status: number): ProviderError {

@@ -3,7 +3,7 @@
 // for it or for a ServiceAccount token), and one CR client per region.
 import { CrOpenApiClient } from '../acr/cr-openapi.ts';
 import type { CrApi } from '../acr/cr-api.ts';
-import { crEndpointFor } from '../acr/endpoints.ts';
+import { crEndpointChoice, unreachableHint } from '../acr/endpoints.ts';
 import type { CacheStore } from '../cache/store.ts';
 import type { ProviderConfig } from '../config/resolve.ts';
 import type { AssumeRoleSpec } from '../config/schema.ts';
@@ -54,6 +54,7 @@ export class CloudSession {
     this.metadataClient ??= new MetadataClient({
       endpoint: this.config.metadata.endpoint,
       disableIMDSv1: this.config.metadata.disableIMDSv1,
+      allowV1OnTokenFailure: this.config.metadata.allowV1OnTokenFailure === true,
       deadline: this.deadline,
       onRetry: (message) => this.logger.info(message),
       onCall: (action, ms, outcome) => this.summary.calls.push({ action, ms, outcome }),
@@ -107,9 +108,13 @@ export class CloudSession {
   api(region: string): CrApi {
     let client = this.clients.get(region);
     if (!client) {
+      const choice = crEndpointChoice(region, this.config.cr);
+      // Once per region and invocation: the client is kept for the rest of it.
+      if (choice.warning) this.logger.warn(choice.warning);
       client = new CrOpenApiClient({
         region,
-        endpoint: crEndpointFor(region, this.config.cr),
+        endpoint: choice.endpoint,
+        unreachableHint: unreachableHint(choice, region),
         credential: this.credential().credential,
         identity: this.identity,
         deadline: this.deadline,

@@ -1,8 +1,13 @@
-// Gets a fresh registry credential for a recognised registry: Personal Edition through the
+// The one dispatch from a registry target to a fresh registry credential, used by kubelet mode
+// (refresh.ts) and by doctor alike, so the two cannot drift: Personal Edition through the
 // 2016-06-07 /tokens API of the host's own region; Enterprise Edition and custom domains through
-// instance resolution and 2018-12-01 GetAuthorizationToken.
-import { forgetResolution, resolveInstanceByDomain, resolveInstanceByName, type ResolverScope } from '../acr/instance-resolver.ts';
+// instance resolution and 2018-12-01 GetAuthorizationToken. Every target kind is handled here,
+// down to an assertNever.
+import { forgetResolution, NoSuchInstanceError, resolveInstanceByDomain, resolveInstanceByName, type ResolverScope } from '../acr/instance-resolver.ts';
 import type { RegistryTarget } from '../acr/registry-host.ts';
+import type { RegistryEntry } from '../config/schema.ts';
+import { unsupportedRegistryError } from '../acr/registry-target.ts';
+import { assertNever } from '../assert-never.ts';
 import { ProviderError, isProviderError } from '../errors.ts';
 import type { CloudSession } from './cloud-session.ts';
 import { newTokenEntry, type TokenEntry } from './token-entry.ts';
@@ -10,35 +15,97 @@ import { newTokenEntry, type TokenEntry } from './token-entry.ts';
 /** A token with less life than this is useless: something (often the clock) is wrong. */
 const MIN_USEFUL_LIFE_MS = 5000;
 
-export async function fetchToken(target: RegistryTarget, session: CloudSession): Promise<TokenEntry> {
+export type TokenFetch =
+  | { kind: 'token'; entry: TokenEntry; region: string }
+  /** No credentials from us: the host names an instance this identity cannot see (another account's). */
+  | { kind: 'none'; reason: string; region: string };
+
+export type InstanceSource = 'configured' | 'name' | 'domain';
+
+export interface FetchObserver {
+  /** The instance the token will be asked for, once known (before the token call). */
+  onInstance?(instanceId: string, source: InstanceSource, region: string): void;
+}
+
+export async function fetchToken(target: RegistryTarget, session: CloudSession, observer: FetchObserver = {}): Promise<TokenFetch> {
   switch (target.kind) {
     case 'personal': {
       const body = await session.api(target.region).getPersonalAuthorizationToken();
-      return toEntry(session, body.tempUserName, body.authorizationToken, body.expireDate);
+      return { kind: 'token', entry: toEntry(session, body.tempUserName, body.authorizationToken, body.expireDate), region: target.region };
     }
     case 'enterprise': {
       const scope = resolverScope(session, target.region);
-      const instanceId = await resolveInstanceByName(scope, target.instanceName);
+      let instanceId: string;
+      try {
+        instanceId = await resolveInstanceByName(scope, target.instanceName);
+      } catch (error) {
+        if (error instanceof NoSuchInstanceError) return { kind: 'none', reason: foreignInstanceReason(target, scope), region: target.region };
+        throw error;
+      }
+      observer.onInstance?.(instanceId, 'name', target.region);
       return enterpriseToken(session, scope, instanceId, () => forgetResolution(scope, 'name', target.instanceName));
     }
     case 'custom': {
       const entry = session.config.registries[target.entryIndex];
       if (!entry) throw new ProviderError('internal', `registry entry ${target.entryIndex} vanished`);
-      const region = entry.regionId ?? target.region ?? (await nodeRegionFor(session, target.host));
+      const region = customRegion(target, entry) ?? (await nodeRegionFor(session, target.host));
       const scope = resolverScope(session, region);
-      if (entry.instanceId) return enterpriseToken(session, scope, entry.instanceId, undefined);
+      if (entry.instanceId) {
+        observer.onInstance?.(entry.instanceId, 'configured', region);
+        return enterpriseToken(session, scope, entry.instanceId, undefined);
+      }
       const instanceId = await resolveInstanceByDomain(scope, target.host);
+      observer.onInstance?.(instanceId, 'domain', region);
       return enterpriseToken(session, scope, instanceId, () => forgetResolution(scope, 'domain', target.host));
     }
+    case 'personal-dedicated':
+      throw unsupportedRegistryError(target);
+    case 'unrecognized':
+      throw new ProviderError('internal', `${target.host} is not an ACR host: there is no token to fetch for it`);
     default:
-      throw new ProviderError('internal', `no token source for registry kind ${target.kind}`);
+      return assertNever(target, 'registry kind');
   }
 }
 
-async function enterpriseToken(session: CloudSession, scope: ResolverScope, instanceId: string, forget: (() => Promise<void>) | undefined): Promise<TokenEntry> {
+/**
+ * The region whose CR API serves a target, as fetchToken uses it: the host's own, else (custom
+ * domains) the entry's regionId, else the node's region (undefined here: ask the caller).
+ */
+export function knownRegion(target: RegistryTarget, registries: readonly RegistryEntry[]): string | undefined {
+  switch (target.kind) {
+    case 'personal':
+    case 'enterprise':
+    case 'personal-dedicated':
+      return target.region;
+    case 'custom': {
+      const entry = registries[target.entryIndex];
+      return entry ? customRegion(target, entry) : undefined;
+    }
+    case 'unrecognized':
+      return undefined;
+    default:
+      return assertNever(target, 'registry kind');
+  }
+}
+
+/** An entry's regionId wins over the region of a built-in host it lists. */
+function customRegion(target: Extract<RegistryTarget, { kind: 'custom' }>, entry: RegistryEntry): string | undefined {
+  return entry.regionId ?? target.region;
+}
+
+/**
+ * An Enterprise-form host whose instance this identity cannot see: typically another account's
+ * public images (PAI's dsw-registry-vpc / eas-registry-vpc), pulled anonymously.
+ */
+function foreignInstanceReason(target: Extract<RegistryTarget, { kind: 'enterprise' }>, scope: ResolverScope): string {
+  return `no Enterprise Edition instance named "${target.instanceName}" in ${scope.region} is visible to ${scope.identity}: answering ${target.host} without credentials, so its images are pulled anonymously (right for other accounts' public images, e.g. PAI's dsw-registry-vpc); if it is a private instance of another account, add a registries entry for the host with instanceId, regionId and assumeRole`;
+}
+
+async function enterpriseToken(session: CloudSession, scope: ResolverScope, instanceId: string, forget: (() => Promise<void>) | undefined): Promise<TokenFetch> {
   try {
-    const body = await scope.api.getAuthorizationToken({ instanceId });
-    return toEntry(session, body.tempUsername, body.authorizationToken, body.expireTime);
+    const hours = session.config.cr.tokenExpiresInHours;
+    const body = await scope.api.getAuthorizationToken(hours === undefined ? { instanceId } : { instanceId, expiresInHours: hours });
+    return { kind: 'token', entry: toEntry(session, body.tempUsername, body.authorizationToken, body.expireTime), region: scope.region };
   } catch (error) {
     // A cached resolution may point at a deleted instance: drop it so the next call re-resolves.
     if (forget && isProviderError(error) && error.errorClass === 'not-found') await forget();

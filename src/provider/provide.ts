@@ -1,7 +1,7 @@
 // One credential request, start to finish. This module is the kubelet's hot path: a cache hit
 // is answered from here with a stat and one small file read. Everything the miss path needs
-// (cloud SDKs, metadata client, lock) is behind the dynamic import of ../lazy.ts.
-import { resolveRegistry } from '../acr/registry-target.ts';
+// (cloud SDKs, metadata client, lock) is behind the dynamic import of ../lazy-refresh.ts.
+import { resolveRegistry, unsupportedRegistryError } from '../acr/registry-target.ts';
 import type { CacheDirectory } from '../cache/cache-dir.ts';
 import { MAX_REFRESH_WAIT_MS, RESERVE_FOR_OWN_REFRESH_MS, awaitOrClaimRefresh } from '../cache/refresh-watch.ts';
 import { openCacheStore, type CacheStore } from '../cache/store.ts';
@@ -15,7 +15,7 @@ import type { Logger } from '../log/logger.ts';
 import type { Deadline } from '../resilience/deadline.ts';
 import { tokenCacheKey } from './cache-keys.ts';
 import type { InvocationSummary } from './summary.ts';
-import { cacheDurationMs, isFresh, isTokenEntry, type TokenEntry } from './token-entry.ts';
+import { cacheDurationMs, isCachedAnswer, isFresh, isTokenEntry, type CachedAnswer } from './token-entry.ts';
 
 /** How long the kubelet may remember "not an ACR host" for this image. */
 export const NOT_ACR_CACHE_MS = 60_000;
@@ -69,9 +69,7 @@ async function provide(request: CredentialProviderRequest, ctx: ProvideContext):
     const file = readCredentialFile(plan.path);
     return { cacheKeyType: 'Registry', cacheDurationMs: CREDENTIAL_FILE_CACHE_MS, auth: { [host]: file } };
   }
-  if (target.kind === 'personal-dedicated') {
-    throw new ProviderError('unsupported', `${host} is a Personal Edition instance created after 2024-09-09 (${target.instanceId}); Alibaba Cloud documents no temporary-token API for these, so this provider cannot mint tokens for it: give it a registries entry with credentialFile (a root-only JSON file with the instance's username and password), or use an imagePullSecret`);
-  }
+  if (target.kind === 'personal-dedicated') throw unsupportedRegistryError(target);
   const cacheKey = tokenCacheKey(plan.id, target, config.registries);
   if (cacheKey === undefined) throw new ProviderError('internal', `no cache key for ${host}`);
 
@@ -101,12 +99,13 @@ async function provide(request: CredentialProviderRequest, ctx: ProvideContext):
   }
   let refreshed;
   try {
-    const { refreshToken } = await import('../lazy.ts');
-    refreshed = await refreshToken({ target, cacheKey, plan, config, cacheDir: ctx.cacheDir, deadline: ctx.deadline, logger, summary, previous: cached });
+    const { refreshToken } = await import('../lazy-refresh.ts');
+    refreshed = await refreshToken({ target, cacheKey, plan, config, cacheDir: ctx.cacheDir, deadline: ctx.deadline, logger, summary, previous: cached && isTokenEntry(cached) ? cached : undefined });
   } finally {
     release?.();
   }
   summary.cache = refreshed.outcome;
+  if (refreshed.outcome !== 'shared' && 'noCredentials' in refreshed.entry) logger.info(refreshed.entry.reason);
   return credentialsFor(host, refreshed.entry, refreshed.cacheDurationMs);
 }
 
@@ -134,16 +133,19 @@ function openReadableCache(cacheDir: CacheDirectory, logger: Logger): CacheStore
   return openCacheStore(check.dir, (reason) => logger.warn(reason));
 }
 
-async function readCachedToken(cache: CacheStore | undefined, key: string, logger: Logger): Promise<TokenEntry | undefined> {
+async function readCachedToken(cache: CacheStore | undefined, key: string, logger: Logger): Promise<CachedAnswer | undefined> {
   try {
-    return await cache?.get(key, isTokenEntry);
+    return await cache?.get(key, isCachedAnswer);
   } catch (error) {
     logger.warn(`cannot read the token cache (${describeError(error)})`);
     return undefined;
   }
 }
 
-function credentialsFor(host: string, entry: TokenEntry, durationMs: number): ProvideResult {
+function credentialsFor(host: string, entry: CachedAnswer, durationMs: number): ProvideResult {
+  // "No credentials" for the whole registry: the kubelet pulls anonymously and does not ask again
+  // for the same host until durationMs has passed.
+  if ('noCredentials' in entry) return { cacheKeyType: 'Registry', cacheDurationMs: durationMs };
   // Keyed by the exact host from the image (port included) so the kubelet's matcher applies it.
   return { cacheKeyType: 'Registry', cacheDurationMs: durationMs, auth: { [host]: { username: entry.username, password: entry.password } } };
 }

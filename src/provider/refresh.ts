@@ -12,7 +12,7 @@ import type { Deadline } from '../resilience/deadline.ts';
 import { CloudSession, type CloudPlan } from './cloud-session.ts';
 import { fetchToken } from './fetch-token.ts';
 import type { InvocationSummary } from './summary.ts';
-import { canServeStale, cacheDurationMs, isFresh, isTokenEntry, staleCacheDurationMs, type TokenEntry } from './token-entry.ts';
+import { canServeStale, cacheDurationMs, isCachedAnswer, isFresh, isTokenEntry, newNoCredentialsEntry, staleCacheDurationMs, type CachedAnswer, type TokenEntry } from './token-entry.ts';
 
 
 export interface RefreshRequest {
@@ -30,7 +30,8 @@ export interface RefreshRequest {
 }
 
 export interface RefreshResult {
-  entry: TokenEntry;
+  /** A token, or "no credentials" for a host of another account (fetch-token.ts). */
+  entry: CachedAnswer;
   cacheDurationMs: number;
   outcome: FlightOutcome | 'stale';
 }
@@ -40,17 +41,18 @@ export async function refreshToken(request: RefreshRequest): Promise<RefreshResu
   const cache = openWritableCache(request.cacheDir, logger);
   const session = new CloudSession({ ...request, cache });
   try {
-    const flight = await singleFlight<TokenEntry>({
+    const flight = await singleFlight<CachedAnswer>({
       lockPath: cache?.lockPathFor(cacheKey),
       readFresh: async () => {
-        const entry = await cache?.get(cacheKey, isTokenEntry);
+        const entry = await cache?.get(cacheKey, isCachedAnswer);
         return entry && isFresh(entry, Date.now()) ? entry : undefined;
       },
       refresh: async () => {
+        const fetched = await fetchToken(request.target, session);
         // The host is kept for the docker credential helper's `list`.
-        const entry: TokenEntry = { ...(await fetchToken(request.target, session)), host: request.target.host };
+        const entry: CachedAnswer = { ...(fetched.kind === 'token' ? fetched.entry : newNoCredentialsEntry(fetched.reason, Date.now())), host: request.target.host };
         // Only what a later call would accept is cached (lifetimes are clamped in token-entry.ts).
-        if (isTokenEntry(entry)) {
+        if (isCachedAnswer(entry)) {
           await cache?.set(cacheKey, entry, entry.expiresAt - Date.now()).catch((error: unknown) => {
             logger.warn(`cannot write the token cache in ${config.cacheDir} (${describeError(error)}); continuing without caching`);
           });

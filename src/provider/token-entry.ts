@@ -19,6 +19,54 @@ export interface TokenEntry {
  * with a lifetime the kubelet's Go duration cannot encode, and every later call would fail.
  */
 export const MAX_TOKEN_LIFETIME_MS = 24 * 3600_000;
+
+/**
+ * "No credentials from us" for a registry, cached under its token key like a token: an
+ * Enterprise-form host whose instance is not in this identity's account (e.g. PAI's public
+ * dsw-registry-vpc images). The kubelet then pulls anonymously. Fresh until refreshAt.
+ */
+export interface NoCredentialsEntry {
+  noCredentials: true;
+  /** Why, for the one info line (names the host, region and what to configure). */
+  reason: string;
+  obtainedAt: number;
+  refreshAt: number;
+  expiresAt: number;
+  host?: string;
+}
+
+/** What the token cache holds for a registry. */
+export type CachedAnswer = TokenEntry | NoCredentialsEntry;
+
+/** How long "no credentials" stands, in the cache and in the kubelet's. */
+export const NO_CREDENTIALS_TTL_MS = 5 * 60_000;
+
+export function newNoCredentialsEntry(reason: string, now: number): NoCredentialsEntry {
+  return { noCredentials: true, reason, obtainedAt: now, refreshAt: now + NO_CREDENTIALS_TTL_MS, expiresAt: now + NO_CREDENTIALS_TTL_MS };
+}
+
+export function isNoCredentialsEntry(value: unknown): value is NoCredentialsEntry {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return (
+    v.noCredentials === true &&
+    typeof v.reason === 'string' &&
+    typeof v.obtainedAt === 'number' &&
+    typeof v.refreshAt === 'number' &&
+    typeof v.expiresAt === 'number' &&
+    Number.isFinite(v.obtainedAt) &&
+    Number.isFinite(v.refreshAt) &&
+    Number.isFinite(v.expiresAt) &&
+    // Like tokens: a lifetime the kubelet could not be given is never served.
+    v.expiresAt - v.obtainedAt <= MAX_TOKEN_LIFETIME_MS &&
+    v.refreshAt <= v.expiresAt
+  );
+}
+
+export function isCachedAnswer(value: unknown): value is CachedAnswer {
+  return isTokenEntry(value) || isNoCredentialsEntry(value);
+}
+
 /** A token that lives less than the threshold is still used, but for at most this long. */
 export const SHORT_LIVED_REUSE_MS = 60_000;
 /** A stale token (refresh failed) is served only while it has at least this long to live. */
@@ -41,12 +89,12 @@ export function refreshTime(obtainedAt: number, expiresAt: number, thresholdMs: 
   return obtainedAt + Math.min(SHORT_LIVED_REUSE_MS, Math.floor(life / 2));
 }
 
-export function isFresh(entry: TokenEntry, now: number): boolean {
+export function isFresh(entry: CachedAnswer, now: number): boolean {
   return now < entry.refreshAt && now < entry.expiresAt;
 }
 
 /** What the kubelet may cache: until our own refresh point, whole seconds, never negative. */
-export function cacheDurationMs(entry: TokenEntry, now: number): number {
+export function cacheDurationMs(entry: CachedAnswer, now: number): number {
   const ms = Math.min(entry.refreshAt, entry.expiresAt) - now;
   return ms <= 0 ? 0 : Math.floor(ms / 1000) * 1000;
 }

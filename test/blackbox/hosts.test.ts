@@ -3,7 +3,7 @@
 // single cloud call; the new Personal Edition hosts fail clearly.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { assertNoCredentials } from '../helpers/assert-response.ts';
+import { assertCredentials, assertNoCredentials } from '../helpers/assert-response.ts';
 import { count, withCloud } from '../helpers/cloud.ts';
 import { API_VERSIONS, assertOneLineFailure, stderrLines } from '../helpers/run-provider.ts';
 
@@ -13,7 +13,12 @@ const NOT_ACR = [
   'registry.oss-cn-hangzhou.aliyuncs.com/x',
   'x-registry.cn-shanghai.cr.aliyuncs.com.attacker.io/x',
   'evil.com/registry.cn-hangzhou.aliyuncs.com/x',
-  'registry.cn-hangzhou.aliyuncs.com:443/ns/app',
+  'registry.cn-hangzhou.aliyuncs.com:5000/ns/app',
+  'registry.cn-hangzhou.aliyuncs.com:444/ns/app',
+  'registry.cn-hangzhou.aliyuncs.com:0443/ns/app',
+  'acme-registry.cn-hangzhou.cr.aliyuncs.com:8443/ns/app',
+  'registry.cn-hangzhou.aliyuncs.com:443.evil.com/ns/app',
+  'registry.cn-hangzhou.aliyuncs.com.evil.com:443/ns/app',
   'registry.cn-hangzhou.aliyuncs.com.cn/ns/app',
   'evilregistry.cn-hangzhou.aliyuncs.com/ns/app',
   'registry-evil.cn-hangzhou.aliyuncs.com/ns/app',
@@ -48,6 +53,38 @@ describe('hosts that are not ACR get no credentials and cause no cloud call', ()
         assert.equal(count(e), 0);
       }));
   }
+});
+
+describe('a built-in host with the HTTPS port spelled out (:443) is the same registry', () => {
+  it('Personal Edition: credentials keyed by the exact host:443, sharing the cached token with the plain host', () =>
+    withCloud(async ({ e, request }) => {
+      const host = 'registry.cn-hangzhou.aliyuncs.com:443';
+      const { token } = assertCredentials(await request(`${host}/ns/app`), e, { host });
+      assert.equal(token.apiVersion, '2016-06-07');
+      const plain = assertCredentials(await request('registry.cn-hangzhou.aliyuncs.com/ns/app'), e, { host: 'registry.cn-hangzhou.aliyuncs.com' });
+      assert.equal(plain.token.password, token.password, 'one registry, one cached token');
+      assert.equal(e.state.issuedTokens().length, 1);
+    }));
+
+  it('Enterprise Edition: the instance named by the host', () =>
+    withCloud(async ({ e, request }) => {
+      const inst = e.state.addInstance({ regionId: 'cn-hangzhou', instanceName: 'acme' });
+      const host = 'acme-registry-vpc.cn-hangzhou.cr.aliyuncs.com:443';
+      const { token } = assertCredentials(await request(`${host}/team/app:v1`), e, { host });
+      assert.equal(token.instanceId, inst.instanceId);
+    }));
+
+  it('a registries entry for the plain host governs the :443 spelling too (namespace scoping cannot be bypassed)', () =>
+    withCloud(
+      async ({ e, request }) => {
+        e.state.addInstance({ regionId: 'cn-hangzhou', instanceName: 'acme' });
+        for (const image of ['acme-registry.cn-hangzhou.cr.aliyuncs.com/team/app', 'acme-registry.cn-hangzhou.cr.aliyuncs.com:443/team/app']) {
+          assertNoCredentials(await request(image));
+        }
+        assert.equal(e.state.issuedTokens().length, 0);
+      },
+      { config: { registries: [{ domains: ['acme-registry.cn-hangzhou.cr.aliyuncs.com'], namespaces: ['team-b'] }] } },
+    ));
 });
 
 describe('Personal Edition instances created since 2024-09-09 (crpi-…personal.cr.aliyuncs.com)', () => {

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { assertNoSecretsIn, NODE_IDENTITY, secretsOf, withCloud, type Cloud } from '../helpers/cloud.ts';
-import { assertNoStackTrace, type RunResult } from '../helpers/run-provider.ts';
+import { assertNoStackTrace, writeConfig, type RunResult } from '../helpers/run-provider.ts';
 
 interface Report {
   ok: boolean;
@@ -90,6 +90,86 @@ function noSecrets(c: Cloud, r: RunResult): void {
 }
 
 describe('doctor', { concurrency: 2 }, () => {
+  it('a RAM policy scoped to the instance: GetAuthorizationToken is probed with that instance and reported allowed for it', () =>
+    withCloud(async (c) => {
+      const inst = c.e.state.addInstance({ regionId: 'cn-hangzhou', instanceName: 'acme' });
+      c.e.state.allowOnlyInstances(NODE_IDENTITY, 'GetAuthorizationToken', [inst.instanceId]);
+      c.e.state.allowOnlyInstances(NODE_IDENTITY, 'ListInstanceEndpoint', [inst.instanceId]);
+      const { r, report } = await doctor(c, ['--image', `${EE}/team/app:v1`]);
+      assert.equal(report.ok, true, r.stdout);
+      const p = check(report, 'permission.cr:GetAuthorizationToken');
+      assert.equal(p.status, 'pass');
+      assert.match(p.message, new RegExp(`allowed for ${inst.instanceId}`));
+      assert.equal(check(report, 'permission.cr:ListInstanceEndpoint').status, 'pass');
+      assert.equal(c.e.state.issuedTokens().length, 1, 'no token minted for the probe alone');
+    }));
+
+  it('a RAM policy scoped to another instance: denied for this one, naming it', () =>
+    withCloud(async (c) => {
+      const inst = c.e.state.addInstance({ regionId: 'cn-hangzhou', instanceName: 'acme' });
+      c.e.state.allowOnlyInstances(NODE_IDENTITY, 'GetAuthorizationToken', ['cri-someotherinstance']);
+      const { report } = await doctor(c, ['--image', `${EE}/team/app:v1`]);
+      const p = check(report, 'permission.cr:GetAuthorizationToken');
+      assert.equal(p.status, 'fail');
+      assert.match(p.message, new RegExp(`denied for ${inst.instanceId}`));
+      assert.equal(check(report, `token.${EE}`).status, 'fail');
+    }));
+
+  it('no instance to probe with (no --image, no registries): a made-up id, and a denial of it is only a warning', () =>
+    withCloud(async (c) => {
+      c.e.state.allowOnlyInstances(NODE_IDENTITY, 'GetAuthorizationToken', ['cri-onlythisone']);
+      const { report } = await doctor(c, []);
+      const p = check(report, 'permission.cr:GetAuthorizationToken');
+      assert.equal(p.status, 'warn');
+      assert.match(p.message, /made-up instance id/);
+      assert.match(p.message, /--image/);
+    }));
+
+  it('a Personal Edition image: its own token call tells whether GetAuthorizationToken is allowed', () =>
+    withCloud(async (c) => {
+      const { report } = await doctor(c, ['--image', 'registry.cn-hangzhou.aliyuncs.com/ns/app']);
+      const p = check(report, 'permission.cr:GetAuthorizationToken');
+      assert.equal(p.status, 'pass');
+      assert.match(p.message, /allowed for Personal Edition \(cn-hangzhou/);
+      assert.equal(c.e.state.issuedTokens().length, 1, 'the image\'s token only');
+    }));
+
+  it('a built-in host listed in registries only for policy resolves as the provider resolves it (by name, in its own region)', () =>
+    withCloud(
+      async (c) => {
+        const inst = c.e.state.addInstance({ regionId: 'cn-shanghai', instanceName: 'acme' });
+        const host = 'acme-registry.cn-shanghai.cr.aliyuncs.com';
+        const { report } = await doctor(c, ['--image', `${host}/x`]);
+        assert.match(check(report, `instance.${host}`).message, new RegExp(`instance name "acme" resolves to ${inst.instanceId} in cn-shanghai`));
+        assert.equal(check(report, `token.${host}`).status, 'pass');
+      },
+      { config: { registries: [{ domains: ['acme-registry.cn-shanghai.cr.aliyuncs.com'], identity: 'node' }] } },
+    ));
+
+  it('an instanceId entry for a built-in host without regionId uses the host\'s region, as the provider does', () =>
+    withCloud(async (c) => {
+      const inst = c.e.state.addInstance({ regionId: 'cn-shanghai', instanceName: 'acme' });
+      const host = 'acme-registry.cn-shanghai.cr.aliyuncs.com';
+      const config = writeConfig(c.dir, c.e, { registries: [{ domains: [host], instanceId: inst.instanceId }] }, 'with-id.json');
+      const root = hostTree(join(c.dir, 'host'));
+      const r = await c.run({ args: ['doctor', '--output', 'json', '--host-root', root, '--config', config, '--image', `${host}/x`] });
+      const report = JSON.parse(r.stdout) as Report;
+      assert.match(check(report, `instance.${host}`).message, new RegExp(`${inst.instanceId} \\(configured\\) in cn-shanghai`));
+      assert.equal(check(report, `token.${host}`).status, 'pass');
+    }));
+
+  it('a crpi- host: the same message as the provider gives', () =>
+    withCloud(async (c) => {
+      const host = 'crpi-abc123xyz.cn-hangzhou.personal.cr.aliyuncs.com';
+      const provider = await c.request(`${host}/ns/app`);
+      const line = provider.stderr.trim().replace(/^aliyun-acr-credential-provider: error: /, '');
+      const { report } = await doctor(c, ['--image', `${host}/ns/app`]);
+      const t = check(report, `token.${host}`);
+      assert.equal(t.status, 'fail');
+      assert.equal(t.message, line);
+    }));
+
+
   it('a healthy node: every check passes, a token is obtained and never printed', () =>
     withCloud(async (c) => {
       const inst = c.e.state.addInstance({ regionId: 'cn-hangzhou', instanceName: 'acme' });
@@ -160,11 +240,16 @@ describe('doctor', { concurrency: 2 }, () => {
       { roleName: null, imdsMode: 'unsupported' },
     ));
 
-  it('an unknown instance name fails the instance check with the region', () =>
+  it('an Enterprise-form host of another account: a warning with what to do, not a failure (the provider answers without credentials)', () =>
     withCloud(async (c) => {
       const { report } = await doctor(c, ['--image', `${EE}/x`]);
-      assert.equal(check(report, `instance.${EE}`).status, 'fail');
-      assert.match(check(report, `instance.${EE}`).message, /no Container Registry Enterprise Edition instance named "acme" in cn-hangzhou/);
+      assert.equal(report.ok, true);
+      const inst = check(report, `instance.${EE}`);
+      assert.equal(inst.status, 'warn');
+      assert.match(inst.message, /no Enterprise Edition instance named "acme" in cn-hangzhou/);
+      assert.match(inst.message, /anonymously/);
+      assert.match(inst.message, /assumeRole/);
+      assert.equal(check(report, `token.${EE}`).status, 'skip');
     }));
 
   it('every configured registry is checked when no --image is given', () =>

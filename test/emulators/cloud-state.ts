@@ -140,6 +140,8 @@ export interface CallRecord {
   roleArn?: string;
   sessionName?: string;
   subject?: string;
+  /** STS: the wire form the request arrived in ('rpc-v1', 'rpc-anonymous' or 'acs3'). */
+  wire?: string;
   /** True when an injected fault shaped the answer. */
   faulted?: boolean;
   timestamp: number;
@@ -172,6 +174,8 @@ export class CloudState {
   /** Current IMDS session per identity. */
   readonly #sessions = new Map<string, StsCredentials>();
   readonly #denied = new Map<string, Set<string>>();
+  /** identity -> action -> the only instance ids a policy allows it on (RAM resource scoping). */
+  readonly #scoped = new Map<string, Map<string, Set<string>>>();
   readonly #instances: EeInstance[] = [];
   readonly #tokens: IssuedRegistryToken[] = [];
   readonly #roles = new Map<string, RamRole>();
@@ -287,6 +291,22 @@ export class CloudState {
   isDenied(identity: string, action: string): boolean {
     const set = this.#denied.get(identity);
     return set !== undefined && (set.has(action) || set.has('*'));
+  }
+
+  /**
+   * A RAM policy whose Resource names specific instances (acs:cr:*:*:instance/<id>): the action
+   * is allowed on these instance ids only. RAM decides before the instance is looked up, so any
+   * other id (a made-up one included) is denied, not "not found".
+   */
+  allowOnlyInstances(identity: string, action: string, instanceIds: string[]): void {
+    const byAction = this.#scoped.get(identity) ?? new Map<string, Set<string>>();
+    byAction.set(action, new Set(instanceIds));
+    this.#scoped.set(identity, byAction);
+  }
+
+  isDeniedForInstance(identity: string, action: string, instanceId: string | undefined): boolean {
+    const allowed = this.#scoped.get(identity)?.get(action);
+    return allowed !== undefined && (instanceId === undefined || !allowed.has(instanceId));
   }
 
   // --- EE instances ----------------------------------------------------------------------

@@ -277,8 +277,8 @@ export async function startCrServers(opts: { state: CloudState; regions: readonl
       return popError(400, 'InvalidSecurityToken.MismatchWithAccessKey', 'Specified SecurityToken mismatch with the AccessKey.');
     }
 
-    // Authorization (RAM).
-    if (state.isDenied(caller.identity, action)) {
+    // Authorization (RAM), by action and, for policies scoped to instances, by InstanceId.
+    if (state.isDenied(caller.identity, action) || (!isRoaTokens && state.isDeniedForInstance(caller.identity, action, params.get('InstanceId')))) {
       const sts = caller.kind === 'sts';
       return popError(403, 'Forbidden.RAM', "User not authorized to operate on the specified resource, or this API doesn't support RAM.", {
         AccessDeniedDetail: {

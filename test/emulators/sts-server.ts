@@ -1,18 +1,31 @@
-// STS 2015-04-01 emulator (the global sts.aliyuncs.com endpoint) on 127.0.0.1:<port>:
-// - AssumeRole, V3-signed like every CR call; the caller must be a principal of the role's
-//   trust policy (identity or whole account) and meet its sts:ExternalId condition;
-// - AssumeRoleWithOIDC, unsigned; the OIDC token must be an RS256 JWT signed by the named
-//   provider's key, with its issuer, an accepted audience, not expired, and a subject the
-//   role's trust policy allows.
+// STS 2015-04-01 emulator (the global sts.aliyuncs.com endpoint) on 127.0.0.1:<port>. Strict per
+// action about the wire form: it accepts exactly what the official clients send (proven by
+// test/emulators/sts-wire.test.ts, which drives it with those clients), so a regression in how we
+// call STS cannot pass against it.
+// - AssumeRole, signed: ACS3 (Authorization header, action in x-acs-action; what the generated
+//   TypeScript SDK @alicloud/sts20150401 1.2.0 sends through callApi) or the legacy RPC HMAC-SHA1
+//   signature (Signature query parameter; the Go SDK, which forces signature v2 for STS, and
+//   @alicloud/credentials' RAM role ARN provider). The caller must be a principal of the role's
+//   trust policy (identity or whole account) and meet its sts:ExternalId condition.
+// - AssumeRoleWithOIDC, anonymous: the RPC form only. Action, Version, Format and Timestamp are
+//   query parameters (SignatureNonce optional), the API parameters in the query or an
+//   x-www-form-urlencoded body, no signature at all: what the TypeScript SDK sends through
+//   doRPCRequest(..., 'Anonymous', ...), what @alicloud/credentials' OIDC provider and ack-ram-tool
+//   build by hand. The anonymous ACS3 form (action only in the x-acs-action header) is refused
+//   with MissingParameter: whether the real STS accepts it is unknown, so nothing may rely on it.
+//   The OIDC token must be an RS256 JWT signed by the named provider's key, with its issuer, an
+//   accepted audience, not expired, and a subject the role's trust policy allows.
 // Issued sessions are CloudState STS keys of the role's identity, so the CR emulator accepts
-// them and scopes instances by the role's account. Calls go to the shared call log.
+// them and scopes instances by the role's account. Calls go to the shared call log, with the wire
+// form they arrived in.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { accountOf, type CloudState, type RamRole } from './cloud-state.ts';
 import type { FaultSpec } from './faults.ts';
 import { delayOrReset, parseRequest, sendJson, startHttpServer } from './http-util.ts';
 import { imdsTime } from './imds-server.ts';
 import { verifyJwt } from './oidc-tokens.ts';
-import { verifyAcs3Request } from './signature-v3.ts';
+import { verifyRpcV1Request } from './signature-rpc-v1.ts';
+import { DEFAULT_MAX_SKEW_MS, verifyAcs3Request } from './signature-v3.ts';
 
 export interface StsServer {
   url: string;
@@ -22,6 +35,10 @@ export interface StsServer {
 }
 
 const VERSION = '2015-04-01';
+const RPC_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+
+/** How a request is put together: signed RPC (v1), unsigned RPC, or ACS3 (signed or not). */
+export type StsWire = 'rpc-v1' | 'rpc-anonymous' | 'acs3';
 const SESSION_NAME = /^[A-Za-z0-9.@_-]{2,64}$/;
 
 class StsError extends Error {
@@ -32,6 +49,21 @@ class StsError extends Error {
     this.status = status;
     this.code = code;
   }
+}
+
+/** Why a request is not the anonymous RPC form the official clients send, if it is not. */
+function anonymousRpcProblem(wire: StsWire, query: URLSearchParams, authorization: string | undefined, now: number): { code: string; message: string } | undefined {
+  if (wire === 'rpc-v1' || authorization !== undefined || query.has('AccessKeyId')) {
+    return { code: 'InvalidParameter', message: 'AssumeRoleWithOIDC is an anonymous API: the request must not be signed.' };
+  }
+  for (const name of ['Action', 'Version', 'Format', 'Timestamp']) {
+    if (!query.get(name)) return { code: 'MissingParameter', message: `The input parameter "${name}" that is mandatory for processing this request is not supplied (AssumeRoleWithOIDC is an anonymous RPC API: common parameters go in the query string).` };
+  }
+  if ((query.get('Format') ?? '').toUpperCase() !== 'JSON') return { code: 'InvalidParameter', message: 'Format must be JSON.' };
+  const ts = query.get('Timestamp') ?? '';
+  if (!RPC_TIMESTAMP.test(ts)) return { code: 'InvalidTimeStamp.Format', message: `Timestamp "${ts}" is not YYYY-MM-DDTHH:MM:SSZ.` };
+  if (Math.abs(Date.parse(ts) - now) > DEFAULT_MAX_SKEW_MS) return { code: 'InvalidTimeStamp.Expired', message: `Timestamp ${ts} is outside the allowed window.` };
+  return undefined;
 }
 
 export async function startStsServer(opts: { state: CloudState }): Promise<StsServer> {
@@ -76,14 +108,16 @@ export async function startStsServer(opts: { state: CloudState }): Promise<StsSe
     if ((header('content-type') ?? '').startsWith('application/x-www-form-urlencoded')) {
       for (const [k, v] of new URLSearchParams(body.toString('utf8'))) params.set(k, v);
     }
-    const action = header('x-acs-action') ?? params.get('Action') ?? '';
-    const version = header('x-acs-version') ?? params.get('Version') ?? '';
+    // RPC requests name the action in the query; ACS3 ones in the x-acs-action header only.
+    const wire: StsWire = query.has('Signature') ? 'rpc-v1' : query.has('Action') && header('authorization') === undefined ? 'rpc-anonymous' : 'acs3';
+    const action = (wire === 'acs3' ? header('x-acs-action') : query.get('Action')) ?? '';
+    const version = (wire === 'acs3' ? header('x-acs-version') : query.get('Version')) ?? '';
     const requestId = state.newRequestId();
     const extra: { accessKeyId?: string; roleArn?: string; sessionName?: string; subject?: string } = {};
     if (params.get('RoleArn')) extra.roleArn = params.get('RoleArn') as string;
     if (params.get('RoleSessionName')) extra.sessionName = params.get('RoleSessionName') as string;
     const log = (status: number, code?: string, faulted?: boolean): void =>
-      state.recordCall({ server: 'sts', region: 'global', action: action || path, apiVersion: version, method, path, status, ...extra, ...(code !== undefined ? { code } : {}), ...(faulted ? { faulted } : {}) });
+      state.recordCall({ server: 'sts', region: 'global', action: action || path, apiVersion: version, method, path, status, wire, ...extra, ...(code !== undefined ? { code } : {}), ...(faulted ? { faulted } : {}) });
     const fail = (status: number, code: string, message: string, faulted = false): void => {
       log(status, code, faulted);
       sendJson(res, status, { RequestId: requestId, HostId: 'sts.aliyuncs.com', Code: code, Message: message, Recommend: `https://api.aliyun.com/troubleshoot?q=${encodeURIComponent(code)}&product=Sts` });
@@ -103,8 +137,9 @@ export async function startStsServer(opts: { state: CloudState }): Promise<StsSe
     if (version !== VERSION) return fail(400, 'InvalidVersion', `Specified parameter Version "${version}" is not valid.`);
     try {
       if (action === 'AssumeRole') {
-        // Authentication, as the POP gateway does it for any signed call.
-        const r = verifyAcs3Request({ method, path, query, headers, body }, (id) => state.lookupAccessKey(id)?.accessKeySecret, { nonces: state.nonces });
+        // Authentication, as the POP gateway does it for any signed call, in either signature.
+        const lookup = (id: string): string | undefined => state.lookupAccessKey(id)?.accessKeySecret;
+        const r = wire === 'acs3' ? verifyAcs3Request({ method, path, query, headers, body }, lookup, { nonces: state.nonces }) : verifyRpcV1Request(method, [...params], lookup, { nonces: state.nonces });
         if (r.accessKeyId !== undefined) extra.accessKeyId = r.accessKeyId;
         if (!r.ok) return fail(r.status, r.code, r.message);
         const caller = state.lookupAccessKey(r.accessKeyId);
@@ -128,7 +163,8 @@ export async function startStsServer(opts: { state: CloudState }): Promise<StsSe
         return sendJson(res, 200, result);
       }
       if (action === 'AssumeRoleWithOIDC') {
-        if (header('authorization') !== undefined) return fail(400, 'InvalidParameter', 'AssumeRoleWithOIDC is an anonymous API.');
+        const problem = anonymousRpcProblem(wire, query, header('authorization'), state.now());
+        if (problem) return fail(400, problem.code, problem.message);
         const token = params.get('OIDCToken') ?? '';
         if (!token) return fail(401, 'AuthenticationFail.OIDCToken.Invalid', 'The OIDCToken can not empty.');
         const provider = state.findOidcProvider(params.get('OIDCProviderArn') ?? '');

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { assertCredentials } from '../helpers/assert-response.ts';
 import { eeHost, withCloud } from '../helpers/cloud.ts';
-import { assertOneLineFailure } from '../helpers/run-provider.ts';
+import { assertOneLineFailure, assertSuccess } from '../helpers/run-provider.ts';
 import { identityConfig, stsCalls } from './fixtures.ts';
 import type { Cloud } from '../helpers/cloud.ts';
 
@@ -42,12 +42,14 @@ describe('cross-account: assumeRole of a registries entry', () => {
       { sts: true },
     ));
 
-  it('without assumeRole, account B\'s instance is not visible to the node', () =>
+  it('without assumeRole, account B\'s instance is not visible to the node: no credentials, and the info line says to add assumeRole', () =>
     withCloud(
       async (c) => {
         accountB(c);
-        const r = await c.request(IMAGE);
-        assertOneLineFailure(r, /no Container Registry Enterprise Edition instance named "acme-b"/);
+        const r = await c.request(IMAGE, { args: ['--log-level', 'info'] });
+        const response = assertSuccess(r);
+        assert.equal(response.auth?.[HOST], undefined);
+        assert.match(r.stderr, /no Enterprise Edition instance named "acme-b" in cn-hangzhou is visible to .*assumeRole/);
       },
       { sts: true },
     ));

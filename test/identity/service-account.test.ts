@@ -29,6 +29,7 @@ describe('identity: serviceAccount (RRSA through the kubelet\'s ServiceAccount t
         assert.equal(token.identity, rrsa.role.identity, 'the token belongs to the ServiceAccount\'s role, not the node');
         const [call] = stsCalls(e, 'AssumeRoleWithOIDC');
         assert.equal(call?.status, 200);
+        assert.equal(call?.wire, 'rpc-anonymous', 'AssumeRoleWithOIDC goes out in the RPC form of the official clients');
         assert.equal(call?.roleArn, rrsa.role.arn);
         assert.equal(call?.sessionName, 'team-a.app');
         assert.equal(call?.subject, 'system:serviceaccount:team-a:app');

@@ -14,11 +14,13 @@ import { assertNoStackTrace, parseResponse } from '../helpers/run-provider.ts';
 const RUNS = 3000;
 
 // --- an independent oracle of the ACR host grammars ------------------------------------------
+// Each may end in ":443" (the HTTPS port spelled out); no other port.
 const REGION = '[a-z]{2}(?:-[a-z0-9]+)+';
+const PORT = '(?::443)?';
 const ORACLE = [
-  new RegExp(`^registry(?:-intl)?(?:-vpc|-internal)?\\.${REGION}\\.aliyuncs\\.com$`),
-  new RegExp(`^[a-z0-9][a-z0-9-]{1,28}[a-z0-9]-registry(?:-vpc)?\\.${REGION}\\.cr\\.aliyuncs\\.com$`),
-  new RegExp(`^crpi-[a-z0-9]+(?:-vpc)?\\.${REGION}\\.personal\\.cr\\.aliyuncs\\.com$`),
+  new RegExp(`^registry(?:-intl)?(?:-vpc|-internal)?\\.${REGION}\\.aliyuncs\\.com${PORT}$`),
+  new RegExp(`^[a-z0-9][a-z0-9-]{1,28}[a-z0-9]-registry(?:-vpc)?\\.${REGION}\\.cr\\.aliyuncs\\.com${PORT}$`),
+  new RegExp(`^crpi-[a-z0-9]+(?:-vpc)?\\.${REGION}\\.personal\\.cr\\.aliyuncs\\.com${PORT}$`),
 ];
 const isAcrForm = (host: string): boolean => {
   const lower = host.replace(/[A-Z]/g, (ch) => ch.toLowerCase());
@@ -39,7 +41,7 @@ const HOMOGLYPHS: Array<[string, string]> = [['l', '1'], ['o', '0'], ['i', 'l'],
 /** One mutation of a valid host into something that may or may not still be valid. */
 type Mutation = (h: string) => string;
 const mutation: fc.Arbitrary<Mutation> = fc.oneof<fc.Arbitrary<Mutation>[]>(
-  fc.constantFrom('.evil.com', '.com', '.cn', '.aliyuncs.com', '-', '.', '..', ':443', ':5000', ':', '/v2', '/', '?x', '#', '@evil.com', '%2e', '\u0000', ' ', '\n').map((s) => (h: string) => h + s),
+  fc.constantFrom('.evil.com', '.com', '.cn', '.aliyuncs.com', '-', '.', '..', ':443', ':5000', ':444', ':4430', ':0443', ':', '/v2', '/', '?x', '#', '@evil.com', '%2e', '\u0000', ' ', '\n').map((s) => (h: string) => h + s),
   fc.constantFrom('x', 'x.', 'evil.', 'registry.', 'user@', 'user:pass@', 'https://', '//', '.', '-', '[', ' ').map((s) => (h: string) => s + h),
   fc.tuple(fc.nat(), fc.constantFrom(...HOMOGLYPHS)).map(([n, [from, to]]) => (h: string) => {
     const idx = [...h.matchAll(new RegExp(from.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&'), 'g'))].map((m) => m.index);

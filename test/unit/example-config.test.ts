@@ -7,6 +7,7 @@ import { parseGoDuration } from '../../src/kubelet/go-duration.ts';
 import { parseSchemelessUrl, urlsMatch } from '../../src/kubelet/match.ts';
 import { registryHostOf } from '../../src/kubelet/request.ts';
 import { classifyRegistryHost } from '../../src/acr/registry-host.ts';
+import { BUILTIN_MATCH_IMAGES } from '../../src/install/credential-config/entry.ts';
 
 const path = new URL('../../kubelet-config.example.yaml', import.meta.url);
 const text = readFileSync(path, 'utf8');
@@ -96,11 +97,18 @@ describe('kubelet-config.example.yaml: matchImages route every supported host fo
     'my-registry-registry-vpc.cn-shanghai-finance-1.cr.aliyuncs.com/ns/app',
     'crpi-abc123.cn-hangzhou.personal.cr.aliyuncs.com/ns/app',
     'crpi-abc123-vpc.cn-hangzhou.personal.cr.aliyuncs.com/ns/app',
+    // The HTTPS port spelled out: a pattern without a port never matches these.
+    'registry.cn-hangzhou.aliyuncs.com:443/ns/app',
+    'registry-intl-vpc.ap-southeast-1.aliyuncs.com:443/ns/app',
+    'myinst-registry.cn-hangzhou.cr.aliyuncs.com:443/ns/app',
+    'myinst-registry-vpc.cn-hangzhou.cr.aliyuncs.com:443/ns/app',
+    'crpi-abc123.cn-hangzhou.personal.cr.aliyuncs.com:443/ns/app',
   ];
   for (const image of images) {
     it(image, () => {
       assert.notEqual(classifyRegistryHost(registryHostOf(image)).kind, 'unrecognized', 'a supported form');
       assert.ok(matchImages().some((p) => urlsMatch(p, image)), 'some matchImages entry matches');
+      assert.ok(BUILTIN_MATCH_IMAGES.some((p) => urlsMatch(p, image)), 'the installer writes a matching entry too');
     });
   }
 });
@@ -109,7 +117,8 @@ describe('kubelet-config.example.yaml: hosts the kubelet must not send us', () =
   const images = [
     'docker.io/library/nginx',
     'registry.cn-hangzhou.aliyuncs.com:5000/ns/app',
-    'myinst-registry.cn-hangzhou.cr.aliyuncs.com:443/ns/app',
+    'myinst-registry.cn-hangzhou.cr.aliyuncs.com:8443/ns/app',
+    'registry.cn-hangzhou.aliyuncs.com:0443/ns/app',
     'foo.example.com/app',
     'gcr.io/project/app',
     'registry.cn-hangzhou.aliyuncs.com.evil.com/ns/app',
@@ -124,6 +133,7 @@ describe('kubelet-config.example.yaml: hosts the kubelet must not send us', () =
     it(image, () => {
       const hits = matchImages().filter((p) => urlsMatch(p, image));
       assert.deepEqual(hits, []);
+      assert.deepEqual(BUILTIN_MATCH_IMAGES.filter((p) => urlsMatch(p, image)), []);
     });
   }
 });

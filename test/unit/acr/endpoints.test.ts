@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { crEndpointFor, toApiEndpoint } from '../../../src/acr/endpoints.ts';
+import { crEndpointChoice, crEndpointFor, toApiEndpoint } from '../../../src/acr/endpoints.ts';
+import { REGIONS_WITHOUT_VPC_ENDPOINT, REGIONS_WITH_VPC_ENDPOINT } from '../../../src/acr/vpc-endpoints.ts';
 import type { ProviderConfig } from '../../../src/config/resolve.ts';
 import { ProviderError } from '../../../src/errors.ts';
 
@@ -26,6 +27,45 @@ describe('crEndpointFor: map > template > default', () => {
       assert.equal(crEndpointFor(region, config).url, url);
     });
   }
+});
+
+describe('crEndpointChoice: cr.network vpc only where the region has a VPC endpoint', () => {
+  for (const region of ['cn-huhehaote', 'cn-wulanchabu', 'cn-heyuan']) {
+    it(`${region} (listed without one): the public endpoint, with a warning that says what to do`, () => {
+      const choice = crEndpointChoice(region, cr({ network: 'vpc' }));
+      assert.equal(choice.endpoint.url, `https://cr.${region}.aliyuncs.com`);
+      assert.equal(choice.source, 'public-fallback');
+      assert.match(choice.warning ?? '', new RegExp(`no VPC endpoint for ${region}.*https://cr\\.${region}\\.aliyuncs\\.com.*cr\\.endpoint`));
+    });
+  }
+
+  it('a region the table does not know: the public endpoint, with a warning', () => {
+    const choice = crEndpointChoice('ap-southeast-7', cr({ network: 'vpc' }));
+    assert.equal(choice.endpoint.url, 'https://cr.ap-southeast-7.aliyuncs.com');
+    assert.equal(choice.source, 'public-fallback');
+    assert.ok(choice.warning);
+  });
+
+  for (const region of ['cn-hangzhou', 'cn-qingdao', 'ap-southeast-1', 'cn-hongkong']) {
+    it(`${region}: cr-vpc, no warning`, () => {
+      const choice = crEndpointChoice(region, cr({ network: 'vpc' }));
+      assert.equal(choice.endpoint.url, `https://cr-vpc.${region}.aliyuncs.com`);
+      assert.equal(choice.source, 'vpc');
+      assert.equal(choice.warning, undefined);
+    });
+  }
+
+  it('public network never warns; a configured endpoint wins over the table', () => {
+    assert.equal(crEndpointChoice('cn-huhehaote', cr()).warning, undefined);
+    const configured = crEndpointChoice('cn-huhehaote', cr({ network: 'vpc', endpointMap: { 'cn-huhehaote': 'http://127.0.0.1:1' } }));
+    assert.equal(configured.source, 'configured');
+    assert.equal(configured.warning, undefined);
+  });
+
+  it('the table is consistent: no region both with and without a VPC endpoint', () => {
+    assert.ok(REGIONS_WITH_VPC_ENDPOINT.size > 10);
+    for (const region of REGIONS_WITHOUT_VPC_ENDPOINT) assert.equal(REGIONS_WITH_VPC_ENDPOINT.has(region), false, region);
+  });
 });
 
 describe('toApiEndpoint', () => {

@@ -54,6 +54,12 @@ describe('classifyRegistryHost: built-in ACR forms', () => {
     ['crpi-abc123xyz-vpc.cn-hangzhou.personal.cr.aliyuncs.com', crpi('crpi-abc123xyz', 'cn-hangzhou', 'vpc')],
     ['crpi-7x.ap-southeast-1.personal.cr.aliyuncs.com', crpi('crpi-7x', 'ap-southeast-1', 'public')],
     ['CRPI-ABC.cn-beijing.Personal.CR.aliyuncs.com', crpi('crpi-abc', 'cn-beijing', 'public')],
+    // The HTTPS port spelled out: the same registry (the host keeps the port, auth is keyed by it).
+    ['registry.cn-hangzhou.aliyuncs.com:443', pe('cn-hangzhou', false, 'public')],
+    ['registry-vpc.cn-hangzhou.aliyuncs.com:443', pe('cn-hangzhou', false, 'vpc')],
+    ['inst-registry.cn-hangzhou.cr.aliyuncs.com:443', ee('inst', 'cn-hangzhou', 'public')],
+    ['inst-registry-vpc.cn-hangzhou.cr.aliyuncs.com:443', ee('inst', 'cn-hangzhou', 'vpc')],
+    ['crpi-abc123xyz.cn-hangzhou.personal.cr.aliyuncs.com:443', crpi('crpi-abc123xyz', 'cn-hangzhou', 'public')],
   ];
   for (const [host, want] of rows) {
     it(host, () => assert.deepEqual(classifyRegistryHost(host), { ...want, host }));
@@ -93,9 +99,20 @@ describe('classifyRegistryHost: look-alikes and malformed hosts are unrecognized
     'registry.c-hangzhou.aliyuncs.com',
     'registry.cn-.aliyuncs.com',
     'registry.cn-hang_zhou.aliyuncs.com',
-    'registry.cn-hangzhou.aliyuncs.com:443',
     'registry.cn-hangzhou.aliyuncs.com:5000',
-    'inst-registry.cn-hangzhou.cr.aliyuncs.com:443',
+    'registry.cn-hangzhou.aliyuncs.com:80',
+    'registry.cn-hangzhou.aliyuncs.com:444',
+    'registry.cn-hangzhou.aliyuncs.com:4430',
+    'registry.cn-hangzhou.aliyuncs.com:0443',
+    'registry.cn-hangzhou.aliyuncs.com:443:443',
+    'registry.cn-hangzhou.aliyuncs.com:443.evil.com',
+    'registry.cn-hangzhou.aliyuncs.com:+443',
+    'registry.cn-hangzhou.aliyuncs.com:',
+    'registry.cn-hangzhou.aliyuncs.com.:443',
+    'registry.cn-hangzhou.aliyuncs.com.evil.com:443',
+    'inst-registry.cn-hangzhou.cr.aliyuncs.com:8443',
+    'inst-registry.cn-hangzhou.cr.aliyuncs.com:443/ns',
+    ':443',
     'a@registry.cn-hangzhou.aliyuncs.com',
     'registry.cn-hangzhou.aliyuncs.com@evil.com',
     '47.96.0.1',
@@ -137,6 +154,10 @@ describe('classifyRegistryHost: custom domains from configuration', () => {
     ['sub.registry.example.com', 'unrecognized'],
     ['registry.example.com.', 'unrecognized'],
     ['registry-vpc.cn-hangzhou.aliyuncs.com', 'personal'],
+    // A built-in host listed for policy governs its :443 spelling too (no way around the entry).
+    ['registry.cn-hangzhou.aliyuncs.com:443', 'custom', 2],
+    ['REGISTRY.cn-hangzhou.aliyuncs.com:443', 'custom', 2],
+    ['registry.cn-hangzhou.aliyuncs.com:5000', 'unrecognized'],
   ];
   for (const [host, kind, entryIndex] of rows) {
     it(`${host} -> ${kind}${entryIndex === undefined ? '' : ` #${entryIndex}`}`, () => {
@@ -146,6 +167,10 @@ describe('classifyRegistryHost: custom domains from configuration', () => {
       if (entryIndex !== undefined) assert.deepEqual(got, { kind: 'custom', host, entryIndex });
     });
   }
+
+  it('an entry that spells out :443 on a built-in host governs the plain host too', () => {
+    assert.deepEqual(classifyRegistryHost('acme-registry.cn-hangzhou.cr.aliyuncs.com', [{ domains: ['acme-registry.cn-hangzhou.cr.aliyuncs.com:443'] }]), { kind: 'custom', host: 'acme-registry.cn-hangzhou.cr.aliyuncs.com', entryIndex: 0 });
+  });
 
   it('ignores an empty list', () => {
     assert.equal(classifyRegistryHost('registry.example.com', []).kind, 'unrecognized');

@@ -234,6 +234,11 @@ describe('resolveConfig: ranges', () => {
     });
   }
 
+  it('expiringThreshold stays within 50m whatever cr.tokenExpiresInHours says (Personal Edition tokens live 1h)', () => {
+    assert.equal(resolveConfig({ cr: { tokenExpiresInHours: 24 } }, {}, {}).cr.tokenExpiresInHours, 24);
+    configError(() => resolveConfig({ expiringThreshold: '2h', cr: { tokenExpiresInHours: 24 } }, {}, {}), /^expiringThreshold must be between 0s and 50m.*Personal Edition/);
+  });
+
   it('a valid flag rescues an out-of-range file value', () => {
     assert.equal(resolveConfig({ timeout: '2m' }, { timeout: '10s' }, {}).timeoutMs, 10_000);
   });

@@ -14,7 +14,7 @@ const FULL = {
   timeout: '20s',
   logLevel: 'debug',
   metadata: { endpoint: 'http://127.0.0.1:8080', roleName: 'node-role', disableIMDSv1: true },
-  cr: { network: 'vpc', endpoint: { 'cn-hangzhou': 'http://127.0.0.1:9000' } },
+  cr: { network: 'vpc', endpoint: { 'cn-hangzhou': 'http://127.0.0.1:9000' }, tokenExpiresInHours: 6 },
   registries: [{ domains: ['reg.example.com', 'reg.example.com:5000'], instanceId: 'cri-abc123', regionId: 'cn-shanghai-finance-1' }],
 };
 
@@ -34,6 +34,9 @@ describe('validateConfigFile: accepted documents', () => {
     ['an empty registries list', { registries: [] }],
     ['a zero duration', { expiringThreshold: '0' }],
     ['a compound duration', { timeout: '1m30s' }],
+    ['metadata.allowV1OnTokenFailure', { metadata: { allowV1OnTokenFailure: true } }],
+    ['cr.tokenExpiresInHours 1', { cr: { tokenExpiresInHours: 1 } }],
+    ['cr.tokenExpiresInHours 24', { cr: { tokenExpiresInHours: 24 } }],
   ];
   for (const [name, input] of rows) {
     it(`accepts ${name}`, () => {
@@ -77,8 +80,13 @@ describe('validateConfigFile: wrong values', () => {
     ['metadata.endpoint not a URL', { metadata: { endpoint: '100.100.100.200' } }, /^metadata\.endpoint: expected an http/],
     ['metadata.disableIMDSv1 as a string', { metadata: { disableIMDSv1: 'true' } }, /^metadata\.disableIMDSv1: /],
     ['metadata.roleName empty', { metadata: { roleName: '' } }, /^metadata\.roleName: /],
+    ['metadata.allowV1OnTokenFailure as a string', { metadata: { allowV1OnTokenFailure: 'yes' } }, /^metadata\.allowV1OnTokenFailure: /],
     ['cr.network unknown', { cr: { network: 'internal' } }, /^cr\.network: /],
     ['cr.endpoint not a URL', { cr: { endpoint: 'cr.example.com' } }, /^cr\.endpoint/],
+    ['cr.tokenExpiresInHours 0', { cr: { tokenExpiresInHours: 0 } }, /^cr\.tokenExpiresInHours: .*1 to 24/],
+    ['cr.tokenExpiresInHours 25', { cr: { tokenExpiresInHours: 25 } }, /^cr\.tokenExpiresInHours: .*1 to 24/],
+    ['cr.tokenExpiresInHours 1.5', { cr: { tokenExpiresInHours: 1.5 } }, /^cr\.tokenExpiresInHours: /],
+    ['cr.tokenExpiresInHours as a string', { cr: { tokenExpiresInHours: '6' } }, /^cr\.tokenExpiresInHours: /],
     ['cr.endpoint map with bad URL', { cr: { endpoint: { 'cn-hangzhou': 'ftp://x' } } }, /^cr\.endpoint\.cn-hangzhou: /],
     ['cr.endpoint map with bad region', { cr: { endpoint: { Hangzhou: 'http://x' } } }, /^cr\.endpoint\.Hangzhou: expected a region id/],
     ['registries a mapping', { registries: { domains: ['a'] } }, /^registries: /],

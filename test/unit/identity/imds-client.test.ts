@@ -26,11 +26,12 @@ beforeEach(() => {
   e.imds.setRole('acr-node-role');
 });
 
-function client(options: { disableIMDSv1?: boolean; endpoint?: string; budgetMs?: number } = {}) {
+function client(options: { disableIMDSv1?: boolean; allowV1OnTokenFailure?: boolean; endpoint?: string; budgetMs?: number } = {}) {
   const retries: string[] = [];
   const c = new MetadataClient({
     endpoint: options.endpoint ?? e.imds.url,
     disableIMDSv1: options.disableIMDSv1 ?? false,
+    allowV1OnTokenFailure: options.allowV1OnTokenFailure ?? false,
     deadline: new Deadline(options.budgetMs ?? 20_000),
     onRetry: (m) => retries.push(m),
   });
@@ -192,7 +193,44 @@ describe('MetadataClient: failures and retries', () => {
     assert.equal(await c.roleName(), 'acr-node-role');
     assert.equal(c.mode, 'hardened');
     assert.equal(retries.length, 1);
-    assert.match(retries[0] ?? '', /HTTP 500 for \/latest\/api\/token/);
+    assert.match(retries[0] ?? '', /token API \(PUT .*\/latest\/api\/token\) failed \(HTTP 500\)/);
+  });
+
+  it('a token API that keeps answering 5xx: no silent downgrade to v1, a clear error saying how to allow the fallback', async () => {
+    e.imds.injectFault(TOKEN_PATH, { status: 503, times: Infinity });
+    const { c } = client();
+    const error = await providerError(c.roleName());
+    assert.equal(error.errorClass, 'metadata');
+    assert.match(error.message, /token API \(PUT .*\/latest\/api\/token\) failed \(HTTP 503\)/);
+    assert.match(error.message, /only when the service has no token API \(HTTP 403\/404\/405\)/);
+    assert.match(error.message, /metadata\.allowV1OnTokenFailure: true/);
+    assert.equal(e.calls({ server: 'imds' }).filter((x) => x.method === 'GET').length, 0, 'no tokenless request');
+    assert.equal(c.mode, undefined);
+  });
+
+  it('a token API that times out: the same clear error', async () => {
+    e.imds.injectFault(TOKEN_PATH, { delayMs: 5000, times: Infinity });
+    const { c } = client({ budgetMs: 1200 });
+    const error = await providerError(c.roleName());
+    assert.match(error.message, /token API \(PUT .*\) failed \(timeout\)/);
+    assert.match(error.message, /metadata\.allowV1OnTokenFailure: true/);
+    assert.equal(e.calls({ server: 'imds' }).filter((x) => x.method === 'GET').length, 0, 'no tokenless request');
+  });
+
+  it('with metadata.allowV1OnTokenFailure a failing token API falls back to v1, as the SDKs do', async () => {
+    e.imds.injectFault(TOKEN_PATH, { status: 500, times: Infinity });
+    const { c, retries } = client({ allowV1OnTokenFailure: true });
+    assert.equal(await c.roleName(), 'acr-node-role');
+    assert.equal(c.mode, 'v1');
+    assert.match(retries.join('\n'), /falling back to the tokenless protocol/);
+  });
+
+  it('with IMDSv1 disabled there is no fallback to suggest', async () => {
+    e.imds.injectFault(TOKEN_PATH, { status: 503, times: Infinity });
+    const { c } = client({ disableIMDSv1: true });
+    const error = await providerError(c.roleName());
+    assert.match(error.message, /failed \(HTTP 503\)/);
+    assert.doesNotMatch(error.message, /allowV1OnTokenFailure/);
   });
 
   it('credentials JSON that stays truncated -> metadata error after five attempts, retryable, without the body', async () => {

@@ -8,7 +8,9 @@ import {
   cacheDurationMs,
   canServeStale,
   isFresh,
+  isNoCredentialsEntry,
   isTokenEntry,
+  newNoCredentialsEntry,
   newTokenEntry,
   refreshTime,
   staleCacheDurationMs,
@@ -192,4 +194,13 @@ describe('lifetime clamp', () => {
       assert.doesNotThrow(() => formatGoDuration(ms));
     });
   }
+});
+
+describe('isNoCredentialsEntry', () => {
+  it('accepts what newNoCredentialsEntry makes, refuses a lifetime beyond 24 h (the kubelet could not be given it)', () => {
+    const e = newNoCredentialsEntry('instance of another account', T0);
+    assert.equal(isNoCredentialsEntry(e), true);
+    assert.equal(isNoCredentialsEntry({ ...e, expiresAt: Date.UTC(3000, 0, 1), refreshAt: Date.UTC(3000, 0, 1) }), false);
+    assert.equal(isNoCredentialsEntry({ ...e, refreshAt: e.expiresAt + 1 }), false);
+  });
 });
