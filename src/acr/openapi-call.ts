@@ -3,7 +3,8 @@
 // retries of what a retry can fix, IsSuccess:false treated as an error, and the body validated
 // inside the retry loop. Used for CR (cr-openapi.ts) and STS (identity/sts-client.ts).
 import { RuntimeOptions } from '@alicloud/tea-util';
-import { isProviderError, type ProviderError } from '../errors.ts';
+import { isProviderError, ProviderError } from '../errors.ts';
+import { capHttpResponses, ResponseTooLargeError } from '../net/response-cap.ts';
 import type { Deadline } from '../resilience/deadline.ts';
 import { withRetry } from '../resilience/retry.ts';
 
@@ -29,6 +30,8 @@ export async function callOpenApi<T>(send: OpenApiSend, options: OpenApiCallOpti
   // Credentials first, with the metadata client's own retries; inside the API retry loop
   // they come from memory. Retrying them here too would multiply the attempts.
   await options.credential?.getCredential();
+  // The SDK reads whole bodies into memory: never more than this process's response cap.
+  capHttpResponses();
   const { action } = options;
   return withRetry(
     async () => {
@@ -41,7 +44,7 @@ export async function callOpenApi<T>(send: OpenApiSend, options: OpenApiCallOpti
         const response = await send(runtime);
         body = (response?.body ?? {}) as Record<string, any>;
       } catch (error) {
-        const classified = options.classifyThrown(error);
+        const classified = error instanceof ResponseTooLargeError ? new ProviderError('api', `${action}: ${error.reason}; refusing to read it (check that the endpoint is Alibaba Cloud's)`) : options.classifyThrown(error);
         options.onCall?.(action, Date.now() - started, classified.errorClass);
         throw classified;
       }

@@ -1,35 +1,59 @@
-// The cache directory holds registry passwords, so it must be 0700 and ours. A directory that
-// others can write to could hold planted tokens: it is not trusted at all.
-import { mkdirSync, statSync } from 'node:fs';
+// The cache directory holds registry passwords, so it must be 0700 and ours, and so must be
+// reachable only through directories that no other user can change (src/fs/trusted-dir.ts). A
+// directory that fails this is not trusted at all: nothing is read from it and nothing is written
+// to it, not a token, a lock or a counter.
+import { openTrustedDir, openTrustedSubdir, TrustedDir, UntrustedDirError, type DirPolicy } from '../fs/trusted-dir.ts';
 
-export type CacheDirCheck = { usable: true } | { usable: false; reason: string };
+export type CacheDirCheck = { usable: true; dir: TrustedDir } | { usable: false; reason: string; missing: boolean };
 
-/** Read-side check, cheap enough for every kubelet call: one stat. */
-export function checkCacheDir(dir: string): CacheDirCheck {
-  let stat;
-  try {
-    stat = statSync(dir);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return { usable: false, reason: code === 'ENOENT' ? 'does not exist yet' : `cannot be read (${code})` };
-  }
-  if (!stat.isDirectory()) return { usable: false, reason: 'is not a directory' };
-  const euid = process.geteuid?.();
-  if (euid !== undefined && stat.uid !== euid) return { usable: false, reason: `is owned by uid ${stat.uid}, not by us (uid ${euid})` };
-  if ((stat.mode & 0o077) !== 0) return { usable: false, reason: `has mode ${(stat.mode & 0o777).toString(8)}, expected 700` };
-  return { usable: true };
+const CACHE_POLICY: DirPolicy = { owner: 'self', mode: 'private', create: false };
+
+/** Read-side check, cheap enough for every kubelet call: one open and fstat per path component. */
+export function checkCacheDir(path: string): CacheDirCheck {
+  return open(() => openTrustedDir(path, CACHE_POLICY));
 }
 
 /**
- * Write-side preparation: create the directory 0700 if it is missing. An existing directory
- * that others can write to is never "fixed" and reused: files planted in it while it was open
- * would then be trusted, and a misconfigured cacheDir (say /tmp) must not be chmod-ed.
+ * Write-side preparation: create the directory 0700 if it is missing (each level inside its checked
+ * parent). An existing directory that others can write to is never "fixed" and reused: files
+ * planted in it while it was open would then be trusted, and a misconfigured cacheDir (say /tmp)
+ * must not be chmod-ed.
  */
-export function prepareCacheDir(dir: string): CacheDirCheck {
+export function prepareCacheDir(path: string): CacheDirCheck {
+  return open(() => openTrustedDir(path, { ...CACHE_POLICY, create: true }));
+}
+
+/** A subdirectory of the cache (locks/, metrics/), created 0700 when missing and held to the same rules. */
+export function cacheSubdir(cache: TrustedDir, name: string): CacheDirCheck {
+  return open(() => openTrustedSubdir(cache, name, { ...CACHE_POLICY, create: true }));
+}
+
+function open(opener: () => TrustedDir): CacheDirCheck {
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    return { usable: true, dir: opener() };
   } catch (error) {
-    return { usable: false, reason: `cannot be created (${(error as NodeJS.ErrnoException).code})` };
+    if (error instanceof UntrustedDirError) return { usable: false, reason: error.reason, missing: error.missing };
+    throw error;
   }
-  return checkCacheDir(dir);
+}
+
+/**
+ * The cache directory of one invocation, opened and checked once: the hit path, the miss path and
+ * the counters all work in the directory that was checked, whatever its path points to later.
+ */
+export class CacheDirectory {
+  readonly path: string;
+  #check: CacheDirCheck | undefined;
+
+  constructor(path: string) {
+    this.path = path;
+  }
+
+  /** The checked directory; with `create`, a missing one is created first. */
+  open(create: boolean): CacheDirCheck {
+    if (this.#check === undefined || (create && !this.#check.usable && this.#check.missing)) {
+      this.#check = create ? prepareCacheDir(this.path) : checkCacheDir(this.path);
+    }
+    return this.#check;
+  }
 }

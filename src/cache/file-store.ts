@@ -1,19 +1,23 @@
-// The Keyv storage adapter: keyv-file's separated-file layout (one file per key, its file
-// naming, its delete/clear/key listing), hardened where its source falls short:
-// - keyv-file writes with fs.writeFile in place, so a crash or a concurrent reader can see a
-//   torn file: we write a temp file, fsync and rename (write-file-atomic): old or new, never half;
-// - it writes with the default umask: we write 0600 (and main() sets umask 077);
-// - its reads log non-ENOENT errors with console.error (a stack trace on stderr), and its async
-//   read starts libuv's thread pool on the kubelet's hottest path: we read synchronously and
-//   treat anything unreadable, torn or corrupt as absent, so it is refetched and rewritten.
-// - its deletes log failures the same way: ours ignore a missing file and report the rest.
-// keyv-file itself (and fs/promises, which it loads) is required only to clear the store, so a
-// cache hit never pays for loading it.
-import { readFileSync, unlinkSync } from 'node:fs';
-import { join } from 'node:path';
+// The Keyv storage adapter: keyv-file's separated-file layout (one file per key, named by its
+// SafeFilenameEncoder), hardened where keyv-file falls short:
+// - every file is reached through the checked cache directory's descriptor (TrustedDir.at), never
+//   by a path someone could redirect;
+// - a file is read only if it is a regular file of ours, 0600, at most 256 KiB, opened O_NOFOLLOW
+//   and O_NONBLOCK: a symbolic link, a FIFO, a file of another user or one others can read is
+//   ignored (reported by key, never by content), so it is refetched and replaced;
+// - writes create a new 0600 temp file and rename it over the name (src/fs/atomic-write.ts): old
+//   or new, never half, never through a link, never keeping a previous owner;
+// - reads are synchronous: its async read would start libuv's thread pool on the kubelet's
+//   hottest path, and its error logging would print stack traces.
+import { readdirSync, unlinkSync } from 'node:fs';
 import type { KeyvStoreAdapter, StoredData } from 'keyv';
-import type { KeyvFile } from 'keyv-file';
 import { SafeFilenameEncoder } from 'keyv-file/lib/safe-encoder.js';
+import { replaceFileAtomically } from '../fs/atomic-write.ts';
+import { readRegularFile, UnsafeFileError } from '../fs/regular-file.ts';
+import type { TrustedDir } from '../fs/trusted-dir.ts';
+
+/** A token record is a few hundred bytes; a file this large is not one of ours. */
+export const MAX_ENTRY_BYTES = 256 * 1024;
 
 interface StoredRecord {
   value: unknown;
@@ -21,29 +25,33 @@ interface StoredRecord {
 }
 
 export class HardenedFileStore implements Pick<KeyvStoreAdapter, 'get' | 'set' | 'delete' | 'clear' | 'on'> {
-  readonly directory: string;
+  readonly directory: TrustedDir;
   opts: { dialect: string; url: string };
   namespace?: string | undefined;
   /** Called with a short reason when a file is ignored; never with its content. */
   onIgnoredFile: (reason: string) => void = () => {};
-  private keyvFile: KeyvFile | undefined;
 
-  constructor(directory: string) {
+  constructor(directory: TrustedDir) {
     this.directory = directory;
-    this.opts = { dialect: 'keyv-file', url: directory };
+    this.opts = { dialect: 'keyv-file', url: directory.path };
   }
 
-  pathFor(key: string): string {
-    return join(this.directory, SafeFilenameEncoder.encode(key));
+  fileName(key: string): string {
+    return SafeFilenameEncoder.encode(key);
   }
 
   async get<Value>(key: string): Promise<StoredData<Value> | undefined> {
     let text: string;
     try {
-      text = readFileSync(this.pathFor(key), 'utf8');
+      text = readRegularFile(this.directory.at(this.fileName(key)), MAX_ENTRY_BYTES, { owner: 'self', private: true, noFollow: true }).toString('utf8');
     } catch (error) {
+      if (error instanceof UnsafeFileError) {
+        this.onIgnoredFile(`cache file for ${key} ${error.reason}; ignoring it`);
+        return undefined;
+      }
       const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT') this.onIgnoredFile(`cache file for ${key} unreadable (${code})`);
+      if (code === 'ELOOP') this.onIgnoredFile(`cache file for ${key} is a symbolic link; ignoring it`);
+      else if (code !== 'ENOENT') this.onIgnoredFile(`cache file for ${key} unreadable (${code})`);
       return undefined;
     }
     const record = safeJsonParse(text);
@@ -60,14 +68,13 @@ export class HardenedFileStore implements Pick<KeyvStoreAdapter, 'get' | 'set' |
   async set(key: string, value: unknown, ttl?: number): Promise<boolean> {
     const record: StoredRecord = { value };
     if (typeof ttl === 'number' && ttl > 0) record.expire = Date.now() + ttl;
-    const { default: writeFileAtomic } = await import('write-file-atomic');
-    await writeFileAtomic(this.pathFor(key), JSON.stringify(record), { mode: 0o600, fsync: true });
+    replaceFileAtomically(this.directory, this.fileName(key), JSON.stringify(record), 0o600);
     return true;
   }
 
   async delete(key: string): Promise<boolean> {
     try {
-      unlinkSync(this.pathFor(key));
+      unlinkSync(this.directory.at(this.fileName(key)));
       return true;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
@@ -76,26 +83,27 @@ export class HardenedFileStore implements Pick<KeyvStoreAdapter, 'get' | 'set' |
     }
   }
 
+  /** Removes the entries of this store's namespace (Keyv's clear). */
   async clear(): Promise<void> {
-    await (await this.files()).clear();
+    const prefix = this.fileName(`${this.namespace ?? ''}:`);
+    for (const name of readdirSync(this.directory.self())) {
+      if (!name.startsWith(prefix)) continue;
+      try {
+        unlinkSync(this.directory.at(name));
+      } catch {
+        // gone meanwhile, or a directory: not an entry
+      }
+    }
   }
 
   on(): this {
     return this;
   }
-
-  private async files(): Promise<KeyvFile> {
-    if (!this.keyvFile) {
-      const { KeyvFile } = await import('keyv-file');
-      this.keyvFile = new KeyvFile({ filename: this.directory, separatedFile: true, writeDelay: 0, serialize: JSON.stringify, deserialize: safeJsonParse });
-    }
-    return this.keyvFile;
-  }
 }
 
-function safeJsonParse(text: string | Buffer): unknown {
+function safeJsonParse(text: string): unknown {
   try {
-    return JSON.parse(text.toString());
+    return JSON.parse(text);
   } catch {
     return undefined;
   }

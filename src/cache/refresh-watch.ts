@@ -8,8 +8,7 @@
 //   it loads the miss path (so that the others see someone is on it at once);
 // - `<path>.lock`: proper-lockfile's lock, taken by the miss path's single flight.
 // A marker untouched for LOCK_STALE_MS belongs to a dead process and is ignored.
-import { mkdirSync, rmSync, utimesSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { rmSync, utimesSync } from 'node:fs';
 import { isDirLockFresh, takeDirLock } from './dir-lock.ts';
 
 /** A lock untouched this long belongs to a dead process and may be taken over. */
@@ -46,13 +45,9 @@ export async function awaitOrClaimRefresh<T>(lockPath: string, readFresh: () => 
   }
 }
 
-/** Takes the claim (a stale one, left by a dead process, is taken over). */
+/** Takes the claim (a stale one, left by a dead process, is taken over). The marker's directory
+ *  is the cache's checked locks/ directory (store.ts), reached through its descriptor. */
 function claim(marker: string): (() => void) | undefined {
-  try {
-    mkdirSync(dirname(marker), { recursive: true, mode: 0o700 });
-  } catch {
-    return undefined;
-  }
   if (!takeDirLock(marker, LOCK_STALE_MS)) return undefined;
   // Keep the claim fresh while we work; unref'd so it never holds the process open.
   const timer = setInterval(() => {

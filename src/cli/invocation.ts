@@ -1,6 +1,7 @@
 // The shared core of kubelet mode and get-credentials: load config, run the request under the
 // overall deadline, log one summary line, count the invocation, and turn any failure into one
 // line and an exit code.
+import { CacheDirectory } from '../cache/cache-dir.ts';
 import { loadConfig } from '../config/load.ts';
 import type { FlagValues, ProviderConfig } from '../config/resolve.ts';
 import { ProviderError, describeError, isProviderError } from '../errors.ts';
@@ -26,8 +27,10 @@ export interface Invocation {
   startedAt: number;
   logger: Logger;
   summary: InvocationSummary;
-  /** Set once the configuration is loaded: where the counters live. */
+  /** Set once the configuration is loaded. */
   config?: ProviderConfig;
+  /** The cache directory (tokens and counters), opened and checked at most once. */
+  cacheDir?: CacheDirectory;
 }
 
 export function startInvocation(): Invocation {
@@ -40,17 +43,24 @@ export async function loadInvocationConfig(inv: Invocation, flags: FlagValues): 
   inv.logger.format = config.logFormat;
   if (config.logFile) inv.logger.sink = new LogFile(config.logFile.path, config.logFile);
   inv.config = config;
+  inv.cacheDir = new CacheDirectory(config.cacheDir);
   return config;
 }
 
+/** The invocation's one deadline: `timeout` from the moment it started (reading stdin included). */
+export function invocationDeadline(inv: Invocation, config: ProviderConfig): Deadline {
+  return new Deadline(config.timeoutMs, inv.startedAt);
+}
+
 export async function provideWithinDeadline(inv: Invocation, config: ProviderConfig, request: CredentialProviderRequest): Promise<ProvideResult> {
-  const deadline = new Deadline(config.timeoutMs, inv.startedAt);
+  const deadline = invocationDeadline(inv, config);
+  const cacheDir = (inv.cacheDir ??= new CacheDirectory(config.cacheDir));
   let timer: NodeJS.Timeout | undefined;
   const overrun = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new ProviderError('deadline', `no answer within the ${config.timeoutMs / 1000}s deadline (timeout); the cloud APIs are too slow or unreachable`)), deadline.remainingMs());
   });
   try {
-    const result = await Promise.race([provideCredentials(request, { config, env: process.env, logger: inv.logger, deadline, summary: inv.summary }), overrun]);
+    const result = await Promise.race([provideCredentials(request, { config, cacheDir, env: process.env, logger: inv.logger, deadline, summary: inv.summary }), overrun]);
     inv.logger.info('served', summaryFields(inv.summary, inv.startedAt));
     await countInvocation(inv, true);
     return result;
@@ -70,19 +80,20 @@ export async function reportFailure(inv: Invocation, error: unknown): Promise<nu
 }
 
 /**
- * One journal line in the cache directory (an O_APPEND write, see src/metrics/journal.ts).
- * Only a miss, which has already paid for the slow path, folds a grown journal into totals.
+ * One journal line in the cache directory (an O_APPEND write, see src/metrics/journal.ts), only in
+ * a directory that passed the checks (never in one the provider refused). Only a miss, which has
+ * already paid for the slow path, folds a grown journal into totals.
  */
 async function countInvocation(inv: Invocation, ok: boolean): Promise<void> {
-  const cacheDir = inv.config?.cacheDir;
-  if (cacheDir === undefined) return;
-  const size = appendToJournal(cacheDir, journalLine(inv.summary, ok));
+  const check = inv.cacheDir?.open(false);
+  if (!check?.usable) return;
+  const size = appendToJournal(check.dir, journalLine(inv.summary, ok));
   if (size === undefined) return;
   const slowPath = inv.summary.cache !== 'hit' && inv.summary.cache !== 'not-acr';
   if (size > FORCE_COMPACT_AT_BYTES || (slowPath && size > COMPACT_JOURNAL_AT_BYTES)) {
     try {
       const { compactCounters } = await import('../lazy-compaction.ts');
-      compactCounters(cacheDir);
+      compactCounters(check.dir);
     } catch {
       // counters are best effort
     }

@@ -4,14 +4,15 @@
 import type { FlagValues } from '../config/resolve.ts';
 import { decodeRequest, MAX_REQUEST_BYTES } from '../kubelet/request.ts';
 import { encodeResponse } from '../kubelet/response.ts';
-import { EXIT_OK, loadInvocationConfig, provideWithinDeadline, reportFailure, startInvocation } from './invocation.ts';
+import { EXIT_OK, invocationDeadline, loadInvocationConfig, provideWithinDeadline, reportFailure, startInvocation } from './invocation.ts';
 import { readStdin } from './stdin.ts';
 
 export async function runKubeletMode(flags: FlagValues, writeStdout: (text: string) => Promise<void>): Promise<number> {
   const inv = startInvocation();
   try {
     const config = await loadInvocationConfig(inv, flags);
-    const request = decodeRequest(await readStdin(MAX_REQUEST_BYTES));
+    // Reading stdin draws from the same deadline as everything else.
+    const request = decodeRequest(await readStdin(MAX_REQUEST_BYTES, { remainingMs: invocationDeadline(inv, config).remainingMs(), timeoutMs: config.timeoutMs }));
     const result = await provideWithinDeadline(inv, config, request);
     const response = { apiVersion: request.apiVersion, cacheKeyType: result.cacheKeyType, cacheDurationMs: result.cacheDurationMs };
     await writeStdout(encodeResponse(result.auth ? { ...response, auth: result.auth } : response));

@@ -1,59 +1,101 @@
-// Reads the whole request from stdin, refusing oversized input before buffering it all.
-// Synchronous reads on fd 0: setting up process.stdin as a stream costs ~4 ms of start-up on
-// every kubelet call. A non-blocking stdin (EAGAIN) falls back to the stream.
-import { fstatSync, readSync, statSync } from 'node:fs';
+// Reads the whole request from stdin, refusing oversized input before buffering it all, and never
+// past the invocation's deadline: a caller that never closes stdin gets one line, not a hang.
+//
+// The kubelet's stdin is a pipe. Reopening it through /proc/self/fd/0 with O_NONBLOCK gives a
+// descriptor of the same pipe that never blocks (fd 0 itself is left as it is: the flag would be
+// shared with whoever else holds its description), so the common case stays a few synchronous
+// reads: setting up process.stdin as a stream costs start-up time on every kubelet call. When the
+// request is not all there yet (EAGAIN), or stdin is a socket, the stream on fd 0 takes over,
+// under a timer.
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { ProviderError } from '../errors.ts';
 import { RequestError } from '../kubelet/request.ts';
 
-export async function readStdin(maxBytes: number): Promise<string> {
-  if (stdinIsTerminal()) {
+export interface StdinDeadline {
+  /** Time left for reading. */
+  remainingMs: number;
+  /** The configured timeout, for the message. */
+  timeoutMs: number;
+}
+
+export async function readStdin(maxBytes: number, deadline: StdinDeadline): Promise<string> {
+  const kind = stdinKind();
+  if (kind === 'terminal') {
     throw new RequestError('no request on stdin: the kubelet writes a CredentialProviderRequest there; at a shell, pipe one in or use "get-credentials IMAGE"');
   }
+  const startedAt = Date.now();
+  const streamFrom = (already: Buffer) => readStdinStream(maxBytes, already, { ...deadline, remainingMs: deadline.remainingMs - (Date.now() - startedAt) });
   const buffer = Buffer.allocUnsafe(maxBytes + 1);
+  // A file or /dev/null never blocks; a pipe is read through a non-blocking twin of fd 0.
+  const fd = kind === 'pipe' ? reopenNonBlocking() : kind === 'file' ? 0 : undefined;
+  if (fd === undefined) return streamFrom(buffer.subarray(0, 0));
   let size = 0;
   try {
     for (;;) {
-      const n = readSync(0, buffer, size, buffer.length - size, null);
+      const n = readSync(fd, buffer, size, buffer.length - size, null);
       if (n === 0) return buffer.toString('utf8', 0, size);
       size += n;
       if (size > maxBytes) throw tooLarge(maxBytes);
     }
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EAGAIN') return readStdinStream(maxBytes, buffer.subarray(0, size));
+    if (code === 'EAGAIN') return streamFrom(buffer.subarray(0, size));
     if (code === 'EOF') return buffer.toString('utf8', 0, size);
     if (error instanceof RequestError) throw error;
     throw new RequestError(`cannot read stdin (${code ?? 'error'})`);
+  } finally {
+    if (fd !== 0) closeSync(fd);
   }
 }
 
-function readStdinStream(maxBytes: number, already: Buffer): Promise<string> {
+/** A non-blocking descriptor of the pipe on fd 0; undefined when it cannot be reopened. */
+function reopenNonBlocking(): number | undefined {
+  try {
+    return openSync('/proc/self/fd/0', constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What fd 0 is. node:tty's isatty would load net and streams on every call; a character device
+ * other than /dev/null is a terminal for our purposes. A socket (what Node gives a child for
+ * "pipe" stdio) and anything unknown is read as a stream.
+ */
+function stdinKind(): 'terminal' | 'pipe' | 'file' | 'stream' {
+  try {
+    const stdin = fstatSync(0);
+    if (stdin.isFIFO()) return 'pipe';
+    if (stdin.isFile()) return 'file';
+    if (stdin.isCharacterDevice()) return stdin.rdev === statSync('/dev/null').rdev ? 'file' : 'terminal';
+    return 'stream';
+  } catch {
+    return 'stream';
+  }
+}
+
+function readStdinStream(maxBytes: number, already: Buffer, deadline: StdinDeadline): Promise<string> {
   const stdin = process.stdin;
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [Buffer.from(already)];
     let size = already.length;
+    const fail = (error: Error): void => {
+      clearTimeout(timer);
+      stdin.destroy();
+      reject(error);
+    };
+    const timer = setTimeout(() => fail(new ProviderError('deadline', `no complete request on stdin within the ${deadline.timeoutMs / 1000}s deadline (timeout): the caller did not close stdin`)), Math.max(0, deadline.remainingMs));
     stdin.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > maxBytes) {
-        stdin.destroy();
-        reject(tooLarge(maxBytes));
-      } else {
-        chunks.push(chunk);
-      }
+      if (size > maxBytes) fail(tooLarge(maxBytes));
+      else chunks.push(chunk);
     });
-    stdin.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    stdin.on('error', (error: NodeJS.ErrnoException) => reject(new RequestError(`cannot read stdin (${error.code ?? 'error'})`)));
+    stdin.on('end', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+    stdin.on('error', (error: NodeJS.ErrnoException) => fail(new RequestError(`cannot read stdin (${error.code ?? 'error'})`)));
   });
-}
-
-/** node:tty's isatty would load net and streams on every call; a character device other
- *  than /dev/null on fd 0 is a terminal for our purposes. */
-function stdinIsTerminal(): boolean {
-  try {
-    const stdin = fstatSync(0);
-    return stdin.isCharacterDevice() && stdin.rdev !== statSync('/dev/null').rdev;
-  } catch {
-    return false;
-  }
 }
 
 function tooLarge(maxBytes: number): RequestError {

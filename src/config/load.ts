@@ -1,7 +1,9 @@
 // Reads the config file. JSON (what the installer writes on nodes) is parsed natively; only
 // other content loads the YAML parser, which costs ~12 ms of start-up on every kubelet call.
-import { readFileSync } from 'node:fs';
+// The file must be a regular file of at most 1 MiB (a FIFO or /dev/zero given as --config would
+// otherwise block or fill memory); symbolic links are followed (ConfigMap volumes are made of them).
 import { ProviderError, describeError } from '../errors.ts';
+import { readRegularFile, UnsafeFileError } from '../fs/regular-file.ts';
 import { validateConfigFile, type ConfigFile } from './schema.ts';
 import { resolveConfig, type FlagValues, type ProviderConfig } from './resolve.ts';
 
@@ -10,11 +12,15 @@ export async function loadConfig(flags: FlagValues, env: NodeJS.ProcessEnv = pro
   return resolveConfig(file, flags, env);
 }
 
+/** A real config is a few KiB. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
 export async function readConfigFile(path: string): Promise<ConfigFile> {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readRegularFile(path, MAX_CONFIG_BYTES, { owner: 'anyone' }).toString('utf8');
   } catch (error) {
+    if (error instanceof UnsafeFileError) throw new ProviderError('config', `config file ${path} ${error.reason}`);
     const code = (error as NodeJS.ErrnoException).code;
     const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : describeError(error);
     throw new ProviderError('config', `cannot read config file ${path}: ${reason}`);

@@ -5,6 +5,7 @@
 // last provider after a failure.
 import credentials, { CLIProfileCredentialsProvider, ProfileCredentialsProvider, StaticAKCredentialsProvider, StaticSTSCredentialsProvider, type CredentialsProvider } from '@alicloud/credentials';
 import { ProviderError } from '../errors.ts';
+import { readRegularFile, UnsafeFileError } from '../fs/regular-file.ts';
 import { registerSecret } from '../log/logger.ts';
 import type { IdentitySource } from './identity-key.ts';
 import type { MetadataClient, RoleCredentials } from './imds-client.ts';
@@ -86,6 +87,7 @@ class ProfileFileProvider implements CredentialsProvider {
     const { file, format, profile } = this.source;
     const what = `profile "${profile ?? (format === 'cli' ? 'current' : 'default')}" of ${file}`;
     try {
+      if (!this.inner) checkProfileFile(file);
       this.inner ??= format === 'cli' ? buildCliProvider(file, profile) : buildIniProvider(file, profile);
       const c = await this.inner.getCredentials();
       registerSecret(c.accessKeySecret);
@@ -95,6 +97,18 @@ class ProfileFileProvider implements CredentialsProvider {
       throw new ProviderError('config', `cannot use ${what}: ${profileProblem(error)}`);
     }
   }
+}
+
+/** A credentials file is a few KiB. */
+const MAX_PROFILE_FILE_BYTES = 1024 * 1024;
+
+/**
+ * The library reads the file with an asynchronous readFile: a FIFO there would block a thread-pool
+ * thread for good, and Node cannot exit while one is blocked, so not even the deadline would end the
+ * call. Check first (O_NONBLOCK open, fstat, size) that it is a regular file of sensible size.
+ */
+function checkProfileFile(file: string): void {
+  readRegularFile(file, MAX_PROFILE_FILE_BYTES, { owner: 'anyone' });
 }
 
 function buildIniProvider(file: string, profile: string | undefined): CredentialsProvider {
@@ -119,6 +133,7 @@ function buildCliProvider(file: string, profile: string | undefined): Credential
 
 /** A short reason from the library's error, without ever quoting it. */
 function profileProblem(error: unknown): string {
+  if (error instanceof UnsafeFileError) return `the file ${error.reason}`;
   const e = error as { code?: string; message?: string };
   const message = typeof e?.message === 'string' ? e.message : '';
   if (e?.code === 'ENOENT' || /ENOENT|reading aliyun cli config/.test(message)) return 'the file does not exist';

@@ -72,8 +72,13 @@ export function createLogger(level: LogLevel = 'warn', write: (line: string) => 
       try {
         // Text lines on stderr carry no time (the kubelet adds its own); a file needs one.
         logger.sink.write(logger.format === 'json' ? line : `${now.toISOString()} ${line}`);
-      } catch {
-        // The log file is best effort: never fail an invocation over it.
+      } catch (error) {
+        // The log file is best effort: never fail an invocation over it. A file refused for
+        // safety is said once, on stderr, and not tried again.
+        if (error instanceof Error && error.name === 'LogFileRefused') {
+          logger.sink = undefined;
+          emit('warn', error.message);
+        }
       }
     }
   }

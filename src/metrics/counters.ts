@@ -14,11 +14,12 @@
 // just before the rename appends to the set-aside file, which is folded only once it has been
 // quiet for QUIET_MS, so its line is counted too (a writer would have to stall for seconds
 // between its open and its single write to be missed).
-import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
-import { checkCacheDir } from '../cache/cache-dir.ts';
+import { lstatSync, readdirSync, renameSync, rmdirSync, unlinkSync } from 'node:fs';
+import { cacheSubdir, checkCacheDir } from '../cache/cache-dir.ts';
 import { takeDirLock } from '../cache/dir-lock.ts';
+import { replaceFileAtomically } from '../fs/atomic-write.ts';
+import { readRegularFile, type FileRule } from '../fs/regular-file.ts';
+import { openTrustedSubdir, type TrustedDir } from '../fs/trusted-dir.ts';
 import { JOURNAL_FILE, JOURNAL_VERSION, METRICS_DIR } from './journal.ts';
 
 export const TOTALS_FILE = 'totals.json';
@@ -76,13 +77,15 @@ export function foldJournal(text: string, c: Counters): void {
   }
 }
 
-function metricsDir(cacheDir: string): string {
-  return join(cacheDir, METRICS_DIR);
-}
+/** A totals file is a few KiB; a journal is compacted at 4 MiB at the latest. */
+const MAX_TOTALS_BYTES = 1024 * 1024;
+const MAX_JOURNAL_BYTES = 64 * 1024 * 1024;
+/** Counter files are ours and private; anything else in metrics/ is ignored, never followed. */
+const COUNTER_FILE: FileRule = { owner: 'self', private: true, noFollow: true };
 
-export function readTotals(dir: string): Totals | undefined {
+export function readTotals(metrics: TrustedDir): Totals | undefined {
   try {
-    const doc = JSON.parse(readFileSync(join(dir, TOTALS_FILE), 'utf8')) as Partial<Totals>;
+    const doc = JSON.parse(readRegularFile(metrics.at(TOTALS_FILE), MAX_TOTALS_BYTES, COUNTER_FILE).toString('utf8')) as Partial<Totals>;
     if (doc.version !== 1 || typeof doc.since !== 'number' || typeof doc.counters !== 'object' || doc.counters === null || !Array.isArray(doc.consumed)) return undefined;
     const counters: Counters = {};
     for (const [k, v] of Object.entries(doc.counters)) if (typeof v === 'number' && Number.isFinite(v) && v >= 0) counters[k] = v;
@@ -92,60 +95,75 @@ export function readTotals(dir: string): Totals | undefined {
   }
 }
 
-function writeTotals(dir: string, totals: Totals): void {
-  writeFileAtomic.sync(join(dir, TOTALS_FILE), JSON.stringify(totals), { mode: 0o600 });
+function writeTotals(metrics: TrustedDir, totals: Totals): void {
+  replaceFileAtomically(metrics, TOTALS_FILE, JSON.stringify(totals), 0o600);
 }
 
-function readText(path: string): string | undefined {
+function readText(metrics: TrustedDir, name: string): string | undefined {
   try {
-    return readFileSync(path, 'latin1');
+    return readRegularFile(metrics.at(name), MAX_JOURNAL_BYTES, COUNTER_FILE).toString('latin1');
   } catch {
     return undefined;
   }
 }
 
+/** The cache's metrics/ directory, opened and checked (created when missing). */
+function openMetrics(cache: TrustedDir): TrustedDir | undefined {
+  const check = cacheSubdir(cache, METRICS_DIR);
+  return check.usable ? check.dir : undefined;
+}
+
 /**
  * Folds quiet set-aside journals into totals.json. Returns false when another process holds
- * the lock (or the directory is missing): the caller simply reads without compacting.
+ * the lock (or metrics/ cannot be used): the caller simply reads without compacting.
  */
-export function compact(cacheDir: string, now = Date.now()): boolean {
-  const dir = metricsDir(cacheDir);
-  const lock = join(dir, 'compact.lock');
+export function compact(cache: TrustedDir, now = Date.now()): boolean {
+  const metrics = openMetrics(cache);
+  if (!metrics) return false;
+  try {
+    return compactIn(metrics, now);
+  } finally {
+    metrics.close();
+  }
+}
+
+function compactIn(metrics: TrustedDir, now: number): boolean {
+  const lock = metrics.at('compact.lock');
   if (!takeDirLock(lock, LOCK_STALE_MS)) return false;
   try {
-    const totals = readTotals(dir) ?? { version: 1, since: now, counters: {}, consumed: [] };
+    const totals = readTotals(metrics) ?? { version: 1, since: now, counters: {}, consumed: [] };
     // (4, left over) forget consumed files that are gone; delete those that are not.
     const before = totals.consumed.length;
-    totals.consumed = totals.consumed.filter((name) => !unlinkQuietly(join(dir, name)));
+    totals.consumed = totals.consumed.filter((name) => !unlinkQuietly(metrics.at(name)));
     // (1) set the live journal aside.
     try {
-      renameSync(join(dir, JOURNAL_FILE), join(dir, `journal.${now}.${process.pid}.old`));
+      renameSync(metrics.at(JOURNAL_FILE), metrics.at(`journal.${now}.${process.pid}.old`));
     } catch {
       // no journal yet
     }
     // (2) fold quiet set-aside journals.
     const folded: string[] = [];
-    for (const name of readdirSync(dir)) {
+    for (const name of readdirSync(metrics.self())) {
       const m = SET_ASIDE.exec(name);
       if (!m || totals.consumed.includes(name)) continue;
       let mtime: number;
       try {
-        mtime = statSync(join(dir, name)).mtimeMs;
+        mtime = lstatSync(metrics.at(name)).mtimeMs;
       } catch {
         continue;
       }
       if (now - Number(m[1]) < QUIET_MS || now - mtime < QUIET_MS) continue;
-      const text = readText(join(dir, name));
+      const text = readText(metrics, name);
       if (text === undefined) continue;
       foldJournal(text, totals.counters);
       folded.push(name);
     }
-    if (folded.length === 0 && totals.consumed.length === before && readTotals(dir) !== undefined) return true;
+    if (folded.length === 0 && totals.consumed.length === before && readTotals(metrics) !== undefined) return true;
     totals.consumed.push(...folded);
     // (3) totals first, then (4) the files.
-    writeTotals(dir, totals);
-    const kept = totals.consumed.filter((name) => !unlinkQuietly(join(dir, name)));
-    if (kept.length !== totals.consumed.length) writeTotals(dir, { ...totals, consumed: kept });
+    writeTotals(metrics, totals);
+    const kept = totals.consumed.filter((name) => !unlinkQuietly(metrics.at(name)));
+    if (kept.length !== totals.consumed.length) writeTotals(metrics, { ...totals, consumed: kept });
     return true;
   } catch {
     return false;
@@ -175,33 +193,44 @@ export interface CounterSnapshot {
 
 /** Totals plus every journal line not yet folded in: the counters as of now. */
 export function readCounters(cacheDir: string): CounterSnapshot {
-  // Only a cache directory the provider itself would trust (0700, ours) holds real counters.
-  if (!checkCacheDir(cacheDir).usable) return { since: undefined, counters: {} };
-  const dir = metricsDir(cacheDir);
-  const lock = join(dir, 'compact.lock');
+  // Only a cache directory the provider itself would trust (0700, ours, checked up to /) holds
+  // real counters; nothing is created here.
+  const check = checkCacheDir(cacheDir);
+  if (!check.usable) return { since: undefined, counters: {} };
+  try {
+    const metrics = openTrustedSubdir(check.dir, METRICS_DIR, { owner: 'self', mode: 'private', create: false });
+    try {
+      return readCountersIn(metrics);
+    } finally {
+      metrics.close();
+    }
+  } catch {
+    return { since: undefined, counters: {} };
+  } finally {
+    check.dir.close();
+  }
+}
+
+function readCountersIn(metrics: TrustedDir): CounterSnapshot {
+  const lock = metrics.at('compact.lock');
   // Compact first when possible; then read under the lock so that no compaction moves lines
   // between totals and journals while we read.
-  compact(cacheDir);
+  compactIn(metrics, Date.now());
   const locked = waitForLock(lock);
   try {
-    const totals = readTotals(dir);
+    const totals = readTotals(metrics);
     const counters: Counters = { ...(totals?.counters ?? {}) };
-    let names: string[] = [];
-    try {
-      names = readdirSync(dir);
-    } catch {
-      // no metrics yet
-    }
     let oldest: number | undefined = totals?.since;
-    for (const name of names) {
+    for (const name of readdirSync(metrics.self())) {
       const m = SET_ASIDE.exec(name);
       if (name !== JOURNAL_FILE && (!m || totals?.consumed.includes(name))) continue;
-      const text = readText(join(dir, name));
+      const text = readText(metrics, name);
       if (text === undefined) continue;
       foldJournal(text, counters);
       if (oldest === undefined) {
         try {
-          oldest = statSync(join(dir, name)).birthtimeMs || statSync(join(dir, name)).ctimeMs;
+          const st = lstatSync(metrics.at(name));
+          oldest = st.birthtimeMs || st.ctimeMs;
         } catch {
           // vanished
         }

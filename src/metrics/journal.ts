@@ -1,6 +1,7 @@
 // Counters, write side: the hit path's share of the metrics. Each invocation appends one short
 // line to `<cacheDir>/metrics/journal.log` with one write(2) on an O_APPEND descriptor: atomic
-// between processes, no lock, no read, three syscalls (open, write, close). The line holds only
+// between processes, no lock, no read; the directory and the file are opened through the checked
+// cache directory's descriptor and fstat-ed before the write. The line holds only
 // fixed words and numbers (outcome, error class, API action names, milliseconds), never a host,
 // a role or a secret. Folding lines into totals (compact.ts) happens off the hit path.
 //
@@ -8,15 +9,16 @@
 //   1 <result> <cache> <error-class> <calls>
 //   result: ok | fail;  cache: hit | refreshed | shared | unlocked | stale | not-acr | failed | -
 //   calls:  Action:outcome:ms[,Action:outcome:ms...]
-import { closeSync, constants, fstatSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkCacheDir } from '../cache/cache-dir.ts';
+import { cacheSubdir } from '../cache/cache-dir.ts';
+import { openForAppend } from '../fs/regular-file.ts';
+import type { TrustedDir } from '../fs/trusted-dir.ts';
 import type { InvocationSummary } from '../provider/summary.ts';
 
 export const METRICS_DIR = 'metrics';
 export const JOURNAL_FILE = 'journal.log';
 export const JOURNAL_VERSION = '1';
-const OPEN_FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
 const ACR_KINDS = new Set(['personal', 'enterprise', 'custom']);
 const TOKEN = /^[A-Za-z0-9_.-]+$/;
 
@@ -40,37 +42,27 @@ function isUsageError(errorClass: string | undefined): boolean {
 }
 
 /**
- * Appends one line; returns the journal's size after the append (for the compaction trigger),
- * or undefined when nothing was written. Never throws: counters must not fail an invocation.
+ * Appends one line to the journal of a checked cache directory; returns the journal's size after
+ * the append (for the compaction trigger), or undefined when nothing was written. Only a regular
+ * file of ours is written to (never a FIFO, a symbolic link or someone else's file). Never throws:
+ * counters must not fail an invocation.
  */
-export function appendToJournal(cacheDir: string, line: string): number | undefined {
-  const path = journalPath(cacheDir);
-  let fd: number;
+export function appendToJournal(cache: TrustedDir, line: string): number | undefined {
+  const metrics = cacheSubdir(cache, METRICS_DIR);
+  if (!metrics.usable) return undefined;
   try {
-    fd = openSync(path, OPEN_FLAGS, 0o600);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return undefined;
-    // First count on this node: create metrics/ only inside a cache directory we trust (the
-    // cache code creates that directory; we never create it or fix its mode).
-    if (!checkCacheDir(cacheDir).usable) return undefined;
+    const { fd, stat } = openForAppend(metrics.dir.at(JOURNAL_FILE), { owner: 'self', private: true });
     try {
-      mkdirSync(join(cacheDir, METRICS_DIR), { mode: 0o700 });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return undefined;
+      const data = Buffer.from(line, 'latin1');
+      writeSync(fd, data, 0, data.length);
+      // Other processes append too: close enough for deciding when to compact.
+      return stat.size + data.length;
+    } finally {
+      closeSync(fd);
     }
-    try {
-      fd = openSync(path, OPEN_FLAGS, 0o600);
-    } catch {
-      return undefined;
-    }
-  }
-  try {
-    const data = Buffer.from(line, 'latin1');
-    writeSync(fd, data, 0, data.length);
-    return fstatSync(fd).size;
   } catch {
     return undefined;
   } finally {
-    closeSync(fd);
+    metrics.dir.close();
   }
 }

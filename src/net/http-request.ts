@@ -1,7 +1,9 @@
 // A small HTTP client on node:http for the metadata service: explicit per-attempt timeout
-// covering connect and response, a body size cap, and errors that name the failure.
+// covering connect and response, a body size cap of its own (64 KiB), and errors that name the
+// failure.
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { ResponseTooLargeError } from './response-cap.ts';
 
 export interface HttpResponse {
   status: number;
@@ -30,6 +32,12 @@ export function sendHttpRequest(
     const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
     const req = send(target, { method, headers, agent: false });
     const timer = setTimeout(() => req.destroy(new HttpTransportError('ETIMEDOUT', `no answer within ${timeoutMs} ms`)), timeoutMs);
+    const fail = (error: NodeJS.ErrnoException): void => {
+      clearTimeout(timer);
+      if (error instanceof HttpTransportError) reject(error);
+      else if (error instanceof ResponseTooLargeError) reject(new HttpTransportError('EMSGSIZE', error.reason));
+      else reject(new HttpTransportError(error.code ?? 'EIO', error.message));
+    };
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
@@ -42,12 +50,12 @@ export function sendHttpRequest(
         clearTimeout(timer);
         resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
       });
-      res.on('error', () => undefined); // the request's error handler reports it
+      // The request's error handler reports the rest (an aborted response's own error comes later).
+      res.on('error', (error) => {
+        if (error instanceof ResponseTooLargeError) fail(error);
+      });
     });
-    req.on('error', (error: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      reject(error instanceof HttpTransportError ? error : new HttpTransportError(error.code ?? 'EIO', error.message));
-    });
+    req.on('error', fail);
     req.end();
   });
 }

@@ -2,7 +2,7 @@
 // is answered from here with a stat and one small file read. Everything the miss path needs
 // (cloud SDKs, metadata client, lock) is behind the dynamic import of ../lazy-refresh.ts.
 import { resolveRegistry, unsupportedRegistryError } from '../acr/registry-target.ts';
-import { checkCacheDir, prepareCacheDir } from '../cache/cache-dir.ts';
+import type { CacheDirectory } from '../cache/cache-dir.ts';
 import { MAX_REFRESH_WAIT_MS, RESERVE_FOR_OWN_REFRESH_MS, awaitOrClaimRefresh } from '../cache/refresh-watch.ts';
 import { openCacheStore, type CacheStore } from '../cache/store.ts';
 import type { ProviderConfig } from '../config/resolve.ts';
@@ -26,6 +26,8 @@ export const CREDENTIAL_FILE_CACHE_MS = 60_000;
 
 export interface ProvideContext {
   config: ProviderConfig;
+  /** The invocation's cache directory, opened and checked at most once. */
+  cacheDir: CacheDirectory;
   env: NodeJS.ProcessEnv;
   logger: Logger;
   deadline: Deadline;
@@ -71,7 +73,7 @@ async function provide(request: CredentialProviderRequest, ctx: ProvideContext):
   const cacheKey = tokenCacheKey(plan.id, target, config.registries);
   if (cacheKey === undefined) throw new ProviderError('internal', `no cache key for ${host}`);
 
-  const cache = openReadableCache(config.cacheDir, logger);
+  const cache = openReadableCache(ctx.cacheDir, logger);
   const readFresh = async () => {
     const entry = await readCachedToken(cache, cacheKey, logger);
     return entry && isFresh(entry, Date.now()) ? entry : undefined;
@@ -85,9 +87,10 @@ async function provide(request: CredentialProviderRequest, ctx: ProvideContext):
   // Someone else may be refreshing this very token: wait for it here, before paying for the
   // SDKs; otherwise claim the refresh so that later arrivals wait for us.
   let release: (() => void) | undefined;
-  if (cache) {
+  const lockPath = cache?.lockPathFor(cacheKey);
+  if (lockPath !== undefined) {
     const waitMs = Math.min(MAX_REFRESH_WAIT_MS, ctx.deadline.remainingMs() - RESERVE_FOR_OWN_REFRESH_MS);
-    const turn = await awaitOrClaimRefresh(cache.lockPathFor(cacheKey), readFresh, Math.max(0, waitMs));
+    const turn = await awaitOrClaimRefresh(lockPath, readFresh, Math.max(0, waitMs));
     if (turn.kind === 'shared') {
       summary.cache = 'shared';
       return credentialsFor(host, turn.value, cacheDurationMs(turn.value, Date.now()));
@@ -97,7 +100,7 @@ async function provide(request: CredentialProviderRequest, ctx: ProvideContext):
   let refreshed;
   try {
     const { refreshToken } = await import('../lazy-refresh.ts');
-    refreshed = await refreshToken({ target, cacheKey, plan, config, deadline: ctx.deadline, logger, summary, previous: cached && isTokenEntry(cached) ? cached : undefined });
+    refreshed = await refreshToken({ target, cacheKey, plan, config, cacheDir: ctx.cacheDir, deadline: ctx.deadline, logger, summary, previous: cached && isTokenEntry(cached) ? cached : undefined });
   } finally {
     release?.();
   }
@@ -121,14 +124,13 @@ export function rejectEchoedToken(request: CredentialProviderRequest, result: Pr
   }
 }
 
-/** The cache, if its directory exists and is trusted (0700, ours); undefined otherwise. */
-function openReadableCache(dir: string, logger: Logger): CacheStore | undefined {
-  let check = checkCacheDir(dir);
+/** The cache, if its directory is trusted (created when missing); undefined otherwise. */
+function openReadableCache(cacheDir: CacheDirectory, logger: Logger): CacheStore | undefined {
   // A brand-new node: create it now, so that the first burst of pulls can coordinate.
-  if (!check.usable && check.reason === 'does not exist yet') check = prepareCacheDir(dir);
+  const check = cacheDir.open(true);
   // Unusable: the miss path, which always follows, says why.
   if (!check.usable) return undefined;
-  return openCacheStore(dir, (reason) => logger.warn(reason));
+  return openCacheStore(check.dir, (reason) => logger.warn(reason));
 }
 
 async function readCachedToken(cache: CacheStore | undefined, key: string, logger: Logger): Promise<CachedAnswer | undefined> {

@@ -1,7 +1,7 @@
 // The miss path, loaded only when the cache cannot answer: it brings in the cloud SDKs, the
 // lock and everything else the hit path must not pay for.
 import type { RegistryTarget } from '../acr/registry-host.ts';
-import { prepareCacheDir } from '../cache/cache-dir.ts';
+import type { CacheDirectory } from '../cache/cache-dir.ts';
 import { MAX_REFRESH_WAIT_MS } from '../cache/refresh-watch.ts';
 import { singleFlight, type FlightOutcome } from '../cache/single-flight.ts';
 import { openCacheStore, type CacheStore } from '../cache/store.ts';
@@ -20,6 +20,8 @@ export interface RefreshRequest {
   cacheKey: string;
   plan: CloudPlan;
   config: ProviderConfig;
+  /** The invocation's cache directory (already opened by the hit path). */
+  cacheDir: CacheDirectory;
   deadline: Deadline;
   logger: Logger;
   summary: InvocationSummary;
@@ -36,7 +38,7 @@ export interface RefreshResult {
 
 export async function refreshToken(request: RefreshRequest): Promise<RefreshResult> {
   const { config, logger, cacheKey } = request;
-  const cache = openWritableCache(config.cacheDir, logger);
+  const cache = openWritableCache(request.cacheDir, logger);
   const session = new CloudSession({ ...request, cache });
   try {
     const flight = await singleFlight<CachedAnswer>({
@@ -49,9 +51,12 @@ export async function refreshToken(request: RefreshRequest): Promise<RefreshResu
         const fetched = await fetchToken(request.target, session);
         // The host is kept for the docker credential helper's `list`.
         const entry: CachedAnswer = { ...(fetched.kind === 'token' ? fetched.entry : newNoCredentialsEntry(fetched.reason, Date.now())), host: request.target.host };
-        await cache?.set(cacheKey, entry, entry.expiresAt - Date.now()).catch((error: unknown) => {
-          logger.warn(`cannot write the token cache in ${config.cacheDir} (${describeError(error)}); continuing without caching`);
-        });
+        // Only what a later call would accept is cached (lifetimes are clamped in token-entry.ts).
+        if (isCachedAnswer(entry)) {
+          await cache?.set(cacheKey, entry, entry.expiresAt - Date.now()).catch((error: unknown) => {
+            logger.warn(`cannot write the token cache in ${config.cacheDir} (${describeError(error)}); continuing without caching`);
+          });
+        }
         return entry;
       },
       deadline: request.deadline,
@@ -70,16 +75,11 @@ export async function refreshToken(request: RefreshRequest): Promise<RefreshResu
   }
 }
 
-function openWritableCache(dir: string, logger: Logger): CacheStore | undefined {
-  const check = prepareCacheDir(dir);
+function openWritableCache(cacheDir: CacheDirectory, logger: Logger): CacheStore | undefined {
+  const check = cacheDir.open(true);
   if (!check.usable) {
-    logger.warn(`cache directory ${dir} ${check.reason}; continuing without a cache`);
+    logger.warn(`cache directory ${cacheDir.path} ${check.reason}; continuing without a cache`);
     return undefined;
   }
-  try {
-    return openCacheStore(dir, (reason) => logger.warn(reason));
-  } catch (error) {
-    logger.warn(`cannot open the cache in ${dir} (${describeError(error)}); continuing without a cache`);
-    return undefined;
-  }
+  return openCacheStore(check.dir, (reason) => logger.warn(reason));
 }

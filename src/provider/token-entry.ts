@@ -14,6 +14,13 @@ export interface TokenEntry {
 }
 
 /**
+ * No registry token is kept longer than this, whatever its ExpireTime says (the API's own limit is
+ * a day; STS sessions end sooner). Without it, a token "valid until the year 3000" would be cached
+ * with a lifetime the kubelet's Go duration cannot encode, and every later call would fail.
+ */
+export const MAX_TOKEN_LIFETIME_MS = 24 * 3600_000;
+
+/**
  * "No credentials from us" for a registry, cached under its token key like a token: an
  * Enterprise-form host whose instance is not in this identity's account (e.g. PAI's public
  * dsw-registry-vpc images). The kubelet then pulls anonymously. Fresh until refreshAt.
@@ -41,7 +48,19 @@ export function newNoCredentialsEntry(reason: string, now: number): NoCredential
 export function isNoCredentialsEntry(value: unknown): value is NoCredentialsEntry {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
-  return v.noCredentials === true && typeof v.reason === 'string' && Number.isFinite(v.obtainedAt) && Number.isFinite(v.refreshAt) && Number.isFinite(v.expiresAt);
+  return (
+    v.noCredentials === true &&
+    typeof v.reason === 'string' &&
+    typeof v.obtainedAt === 'number' &&
+    typeof v.refreshAt === 'number' &&
+    typeof v.expiresAt === 'number' &&
+    Number.isFinite(v.obtainedAt) &&
+    Number.isFinite(v.refreshAt) &&
+    Number.isFinite(v.expiresAt) &&
+    // Like tokens: a lifetime the kubelet could not be given is never served.
+    v.expiresAt - v.obtainedAt <= MAX_TOKEN_LIFETIME_MS &&
+    v.refreshAt <= v.expiresAt
+  );
 }
 
 export function isCachedAnswer(value: unknown): value is CachedAnswer {
@@ -54,7 +73,8 @@ export const SHORT_LIVED_REUSE_MS = 60_000;
 export const STALE_SAFETY_MS = 60_000;
 
 export function newTokenEntry(username: string, password: string, obtainedAt: number, expiresAt: number, thresholdMs: number): TokenEntry {
-  return { username, password, obtainedAt, expiresAt, refreshAt: refreshTime(obtainedAt, expiresAt, thresholdMs) };
+  const clamped = Math.min(expiresAt, obtainedAt + MAX_TOKEN_LIFETIME_MS);
+  return { username, password, obtainedAt, expiresAt: clamped, refreshAt: refreshTime(obtainedAt, clamped, thresholdMs) };
 }
 
 /**
@@ -90,6 +110,10 @@ export function staleCacheDurationMs(entry: TokenEntry, now: number): number {
   return Math.max(0, Math.floor(Math.min(SHORT_LIVED_REUSE_MS, room / 2) / 1000) * 1000);
 }
 
+/**
+ * A well-formed entry whose lifetime is within MAX_TOKEN_LIFETIME_MS: an entry cached with an
+ * absurd expiry (by an older version, or by hand) is not served but refetched.
+ */
 export function isTokenEntry(value: unknown): value is TokenEntry {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
@@ -97,8 +121,13 @@ export function isTokenEntry(value: unknown): value is TokenEntry {
     typeof v.username === 'string' &&
     typeof v.password === 'string' &&
     v.password.length > 0 &&
+    typeof v.obtainedAt === 'number' &&
+    typeof v.expiresAt === 'number' &&
+    typeof v.refreshAt === 'number' &&
     Number.isFinite(v.obtainedAt) &&
     Number.isFinite(v.expiresAt) &&
-    Number.isFinite(v.refreshAt)
+    Number.isFinite(v.refreshAt) &&
+    v.expiresAt - v.obtainedAt <= MAX_TOKEN_LIFETIME_MS &&
+    v.refreshAt <= v.expiresAt
   );
 }

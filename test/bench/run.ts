@@ -19,6 +19,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startEmulators, type Emulators } from '../emulators/index.ts';
 import { BUNDLE_PATH, kubeletRequest, REPO_ROOT, writeConfig } from '../helpers/run-provider.ts';
+import { checkCacheDir } from '../../src/cache/cache-dir.ts';
+import type { TrustedDir } from '../../src/fs/trusted-dir.ts';
 import { appendToJournal, journalLine } from '../../src/metrics/journal.ts';
 import { compact, readCounters } from '../../src/metrics/counters.ts';
 import { LogFile } from '../../src/log/log-file.ts';
@@ -189,20 +191,29 @@ function benchMicro(dir: string) {
     return round(((performance.now() - started) / n) * 1000, 1);
   };
   const n = 5000;
-  const appendUs = time(n, () => appendToJournal(cacheDir, line));
+  const opened = openedCacheDir(cacheDir);
+  const appendUs = time(n, () => appendToJournal(opened, line));
   const logFile = new LogFile(join(dir, 'micro.log'));
   const logLineUs = time(n, () => logFile.write('{"time":"2026-01-01T00:00:00.000Z","level":"info","msg":"served","host":"registry.cn-hangzhou.aliyuncs.com","cache":"hit","ms":3}'));
   // A journal of ~256 KiB (the compaction trigger): set aside, then folded once quiet.
   const big = join(dir, 'micro-compact');
   mkdirSync(join(big, 'metrics'), { recursive: true, mode: 0o700 });
   const lines = journalLine({ calls: [{ action: 'GetAuthorizationToken', outcome: 'ok', ms: 12 }], cache: 'refreshed' }, true).repeat(6000);
-  writeFileSync(join(big, 'metrics', 'journal.log'), lines);
+  writeFileSync(join(big, 'metrics', 'journal.log'), lines, { mode: 0o600 });
   const t0 = performance.now();
-  compact(big);
-  compact(big, Date.now() + 5000);
+  const bigOpened = openedCacheDir(big);
+  compact(bigOpened);
+  compact(bigOpened, Date.now() + 5000);
   const compactMs = round(performance.now() - t0, 2);
   const counted = readCounters(big).counters['invocations{result="success"}'];
   return { counterAppendUs: appendUs, logFileLineUs: logLineUs, compact256KiBMs: compactMs, compactedInvocations: counted, journalLineBytes: line.length };
+}
+
+/** A cache directory opened and checked, as an invocation holds it. */
+function openedCacheDir(path: string): TrustedDir {
+  const check = checkCacheDir(path);
+  if (!check.usable) throw new Error(`bench: cache directory ${path} ${check.reason}`);
+  return check.dir;
 }
 
 async function benchCold(e: Emulators, dir: string, variants: Variant[]) {

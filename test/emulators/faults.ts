@@ -19,6 +19,11 @@ export interface FaultSpec {
   resetConnection?: boolean;
   /** Wait this long first (then apply the rest of the fault, or answer normally). */
   delayMs?: number;
+  /**
+   * HTTP 200 with a JSON body this many bytes long, streamed until the client hangs up;
+   * `bytesSent` is called with what the client accepted before that.
+   */
+  oversizedBody?: { bytes: number; bytesSent?: (bytes: number) => void };
 }
 
 export type ServerKind = 'imds' | 'cr' | 'sts' | 'registry';

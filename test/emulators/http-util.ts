@@ -3,6 +3,7 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { FaultSpec } from './faults.ts';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, signal: AbortSignal) => Promise<void>;
 
@@ -70,13 +71,52 @@ export function delay(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** The transport side of an injected fault: its delay, then a reset connection if asked for.
- *  Returns true when the connection was reset (nothing more may be sent). */
-export async function delayOrReset(fault: { delayMs?: number; resetConnection?: boolean }, req: IncomingMessage, signal: AbortSignal): Promise<boolean> {
+/** The transport side of an injected fault: its delay, then a reset connection or an oversized
+ *  body if asked for. Returns true when the fault has dealt with the request and its connection
+ *  (nothing more may be sent; the servers record it as a connection-level fault). */
+export async function delayOrReset(fault: Pick<FaultSpec, 'delayMs' | 'resetConnection' | 'oversizedBody'>, req: IncomingMessage, signal: AbortSignal): Promise<boolean> {
   if (fault.delayMs) await delay(fault.delayMs, signal);
+  if (fault.oversizedBody) {
+    const sent = await sendOversizedJson(req.socket, fault.oversizedBody.bytes);
+    fault.oversizedBody.bytesSent?.(sent);
+    return true;
+  }
   if (!fault.resetConnection) return false;
   req.socket.destroy();
   return true;
+}
+
+/**
+ * A 200 whose JSON body ({"Padding":"xxxx…"}) is `bytes` long, written straight on the socket with
+ * backpressure until done or until the client hangs up; then the connection is closed. Resolves with
+ * the bytes the client's socket accepted.
+ */
+export function sendOversizedJson(socket: Socket, bytes: number): Promise<number> {
+  const head = '{"Padding":"';
+  const tail = '"}';
+  const chunk = Buffer.alloc(64 * 1024, 'x');
+  return new Promise((resolve) => {
+    let left = Math.max(0, bytes - head.length - tail.length);
+    let finished = false;
+    const done = (): void => {
+      if (finished) return;
+      finished = true;
+      socket.destroy();
+      resolve(socket.bytesWritten);
+    };
+    socket.on('close', done);
+    socket.on('error', done);
+    const pump = (): void => {
+      while (left > 0 && !socket.destroyed) {
+        const n = Math.min(left, chunk.length);
+        left -= n;
+        if (!socket.write(chunk.subarray(0, n))) return void socket.once('drain', pump);
+      }
+      if (!socket.destroyed) socket.end(tail, done);
+    };
+    socket.write(`HTTP/1.1 200 OK\r\ncontent-type: application/json;charset=utf-8\r\ncontent-length: ${bytes}\r\nconnection: close\r\n\r\n${head}`);
+    pump();
+  });
 }
 
 export async function readBody(req: IncomingMessage, limit = 1024 * 1024): Promise<Buffer> {

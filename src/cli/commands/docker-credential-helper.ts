@@ -8,16 +8,17 @@
 //   store, erase: refused (tokens are minted on demand, nothing is stored).
 // Errors go to stdout (one line, exit 1): that is where helper clients read them.
 import { existsSync, readdirSync } from 'node:fs';
+import { checkCacheDir } from '../../cache/cache-dir.ts';
 import type { Argv } from 'yargs';
 import { SafeFilenameEncoder } from 'keyv-file/lib/safe-encoder.js';
 import { openCacheStore } from '../../cache/store.ts';
-import type { FlagValues, ProviderConfig } from '../../config/resolve.ts';
+import { DEFAULT_TIMEOUT_MS, type FlagValues, type ProviderConfig } from '../../config/resolve.ts';
 import { describeError } from '../../errors.ts';
 import { readCredentialFile } from '../../identity/credential-file.ts';
 import { planIdentity } from '../../identity/request-identity.ts';
 import { oneLine, redact } from '../../log/logger.ts';
 import { isFresh, isTokenEntry } from '../../provider/token-entry.ts';
-import { EXIT_FAILURE, EXIT_OK, loadInvocationConfig, provideWithinDeadline, startInvocation } from '../invocation.ts';
+import { EXIT_FAILURE, EXIT_OK, invocationDeadline, loadInvocationConfig, provideWithinDeadline, startInvocation } from '../invocation.ts';
 import { toFlagValues } from '../options.ts';
 import { readStdin } from '../stdin.ts';
 import type { CliCommand } from './types.ts';
@@ -50,7 +51,7 @@ export async function runDockerCredentialHelper(action: string, flags: FlagValue
     return EXIT_FAILURE;
   };
   if (action === 'store' || action === 'erase') {
-    await readStdin(MAX_STDIN).catch(() => '');
+    await readStdin(MAX_STDIN, { remainingMs: DEFAULT_TIMEOUT_MS, timeoutMs: DEFAULT_TIMEOUT_MS }).catch(() => '');
     return fail(`${action} is not supported: ${HELPER_EXECUTABLE} mints short-lived registry tokens on demand from this machine's Alibaba Cloud identity and stores nothing; use "docker login" with another credential store for other registries`);
   }
   if (action !== 'get' && action !== 'list') return fail(`unknown action "${action}": expected get, list, store or erase`);
@@ -61,7 +62,7 @@ export async function runDockerCredentialHelper(action: string, flags: FlagValue
       await writeStdout(`${JSON.stringify(await listServers(config))}\n`);
       return EXIT_OK;
     }
-    const serverUrl = (await readStdin(MAX_STDIN)).trim();
+    const serverUrl = (await readStdin(MAX_STDIN, { remainingMs: invocationDeadline(inv, config).remainingMs(), timeoutMs: config.timeoutMs })).trim();
     const host = hostOf(serverUrl);
     if (!host) return fail(NOT_FOUND);
     const result = await provideWithinDeadline(inv, config, { apiVersion: 'credentialprovider.kubelet.k8s.io/v1', image: host });
@@ -104,13 +105,15 @@ async function listServers(config: ProviderConfig): Promise<Record<string, strin
   const plan = planIdentity({ apiVersion: 'credentialprovider.kubelet.k8s.io/v1', image: '' }, undefined, config, process.env);
   if (plan.kind !== 'node') return servers;
   const prefix = SafeFilenameEncoder.encode(`v1:token:${plan.id}:`);
+  const cache = checkCacheDir(config.cacheDir);
+  if (!cache.usable) return servers;
   let files: string[];
   try {
-    files = readdirSync(config.cacheDir).filter((f) => f.startsWith(prefix));
+    files = readdirSync(cache.dir.self()).filter((f) => f.startsWith(prefix));
   } catch {
     return servers;
   }
-  const store = openCacheStore(config.cacheDir, () => undefined);
+  const store = openCacheStore(cache.dir, () => undefined);
   for (const file of files) {
     const key = SafeFilenameEncoder.decode(file).replace(/^v1:/, '');
     const entry = await store.get(key, isTokenEntry);

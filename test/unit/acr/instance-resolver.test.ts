@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { CrOpenApiClient } from '../../../src/acr/cr-openapi.ts';
 import { toApiEndpoint } from '../../../src/acr/endpoints.ts';
 import { MISSING_TTL_MS, RESOLUTION_TTL_MS, forgetResolution, resolveInstanceByDomain, resolveInstanceByName, type ResolverScope } from '../../../src/acr/instance-resolver.ts';
+import { checkCacheDir } from '../../../src/cache/cache-dir.ts';
 import { openCacheStore, type CacheStore } from '../../../src/cache/store.ts';
 import { ProviderError } from '../../../src/errors.ts';
 import { createCloudCredential } from '../../../src/identity/credentials.ts';
@@ -56,7 +57,9 @@ function scope(withCache = true, identityId = 'ak-test'): ResolverScope & { igno
     // As in production, the directory is prepared (0700) before the store is opened.
     const dir = join(root, `c${n++}`);
     mkdirSync(dir, { mode: 0o700 });
-    cache = openCacheStore(dir, (r) => ignored.push(r));
+    const check = checkCacheDir(dir);
+    assert.ok(check.usable);
+    cache = openCacheStore(check.dir, (r) => ignored.push(r));
   }
   const api = new CrOpenApiClient({
     region: REGION,

@@ -11,6 +11,8 @@ describe('awaitOrClaimRefresh', () => {
   const lockPath = () => join(dir, 'locks', `key-${++n}`);
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'refresh-watch-'));
+    // store.ts opens and checks locks/ before handing out marker paths inside it.
+    mkdirSync(join(dir, 'locks'), { mode: 0o700 });
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 

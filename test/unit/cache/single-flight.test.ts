@@ -18,7 +18,7 @@ after(() => rmSync(root, { recursive: true, force: true }));
 let n = 0;
 function scenario() {
   const dir = join(root, `s${n++}`);
-  mkdirSync(dir);
+  mkdirSync(join(dir, 'locks'), { recursive: true });
   return { lock: join(dir, 'locks', 'token_3ak'), value: join(dir, 'value'), counter: join(dir, 'counter') };
 }
 const counterLines = (path: string): string[] => (existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean) : []);

@@ -1,10 +1,12 @@
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { checkCacheDir } from '../../../src/cache/cache-dir.ts';
 import { HardenedFileStore } from '../../../src/cache/file-store.ts';
 import { openCacheStore, type CacheStore } from '../../../src/cache/store.ts';
+import type { TrustedDir } from '../../../src/fs/trusted-dir.ts';
 import { isTokenEntry, type TokenEntry } from '../../../src/provider/token-entry.ts';
 
 const SECRET = 'SECRET-PASSWORD-4f1d9c';
@@ -17,19 +19,32 @@ before(() => {
 after(() => rmSync(root, { recursive: true, force: true }));
 
 let dir: string;
+let opened: TrustedDir;
 let ignored: string[];
 let store: CacheStore;
 let n = 0;
 beforeEach(() => {
   dir = join(root, `d${n++}`);
   mkdirSync(dir, { mode: 0o700 });
+  opened = openChecked(dir);
   ignored = [];
-  store = openCacheStore(dir, (reason) => ignored.push(reason));
+  store = openCacheStore(opened, (reason) => ignored.push(reason));
 });
+
+function openChecked(path: string): TrustedDir {
+  const check = checkCacheDir(path);
+  assert.ok(check.usable, check.usable ? '' : check.reason);
+  return check.dir;
+}
 
 /** The one file the store keeps for `key` (keys are namespaced "v1:"). */
 function fileFor(key: string): string {
-  return new HardenedFileStore(dir).pathFor(`v1:${key}`);
+  return join(dir, new HardenedFileStore(opened).fileName(`v1:${key}`));
+}
+
+/** Writes a cache file as the provider would have: 0600. */
+function plant(key: string, content: string | Buffer): void {
+  writeFileSync(fileFor(key), content, { mode: 0o600 });
 }
 
 const anything = (v: unknown): v is unknown => true;
@@ -82,20 +97,33 @@ describe('openCacheStore: round trip and file hygiene', () => {
     await store.delete('never-written'); // no throw
   });
 
-  it('does not create its directory: reads find nothing, writes fail loudly (prepareCacheDir comes first)', async () => {
-    const missing = join(root, `missing${n++}`);
-    const reasons: string[] = [];
-    const s = openCacheStore(missing, (r) => reasons.push(r));
-    assert.equal(await s.get('k', anything), undefined);
-    await assert.rejects(s.set('k', 1, 60_000), { code: 'ENOENT' });
-    assert.deepEqual(reasons, []);
+  it('works in the directory it was opened on, whatever its path points to later', async () => {
+    const moved = `${dir}-moved`;
+    const elsewhere = join(root, `elsewhere${n++}`);
+    mkdirSync(elsewhere, { mode: 0o700 });
+    renameSync(dir, moved);
+    symlinkSync(elsewhere, dir);
+    await store.set('k', 1, 60_000);
+    assert.deepEqual(readdirSync(elsewhere), [], 'nothing written where the path now points');
+    assert.deepEqual(readdirSync(moved), ['v1_3ak']);
+    assert.equal(await store.get('k', anything), 1);
   });
 
-  it('lockPathFor is inside the cache directory, per key', () => {
+  it('lockPathFor is inside a 0700 locks/ directory of the opened cache, per key', () => {
     const a = store.lockPathFor('token:a');
     const b = store.lockPathFor('token:b');
+    assert.ok(a !== undefined && b !== undefined);
     assert.notEqual(a, b);
-    assert.ok(a.startsWith(join(dir, 'locks') + '/'), a);
+    assert.equal(realpathSync(dirname(a)), join(dir, 'locks'));
+    assert.equal(statSync(join(dir, 'locks')).mode & 0o777, 0o700);
+  });
+
+  it('lockPathFor is undefined (reported once) when locks/ is not a directory of ours', () => {
+    writeFileSync(join(dir, 'locks'), 'x');
+    assert.equal(store.lockPathFor('token:a'), undefined);
+    assert.equal(store.lockPathFor('token:b'), undefined);
+    assert.equal(ignored.length, 1);
+    assert.match(ignored[0] ?? '', /locks directory .* not a directory/);
   });
 });
 
@@ -108,17 +136,17 @@ describe('openCacheStore: expiry', () => {
   });
 
   it('a record whose outer expiry has passed reads as undefined even if the inner one has not', async () => {
-    writeFileSync(fileFor('k'), JSON.stringify({ value: JSON.stringify({ value: ENTRY, expires: Date.now() + 60_000 }), expire: Date.now() - 1 }));
+    plant('k', JSON.stringify({ value: JSON.stringify({ value: ENTRY, expires: Date.now() + 60_000 }), expire: Date.now() - 1 }));
     assert.equal(await store.get('k', isTokenEntry), undefined);
   });
 
   it("a record whose Keyv expiry has passed reads as undefined", async () => {
-    writeFileSync(fileFor('k'), JSON.stringify({ value: JSON.stringify({ value: ENTRY, expires: Date.now() - 1 }) }));
+    plant('k', JSON.stringify({ value: JSON.stringify({ value: ENTRY, expires: Date.now() - 1 }) }));
     assert.equal(await store.get('k', isTokenEntry), undefined);
   });
 
   it('a record without expiry is served', async () => {
-    writeFileSync(fileFor('k'), JSON.stringify({ value: JSON.stringify({ value: ENTRY }) }));
+    plant('k', JSON.stringify({ value: JSON.stringify({ value: ENTRY }) }));
     assert.deepEqual(await store.get('k', isTokenEntry), ENTRY);
   });
 
@@ -152,7 +180,7 @@ describe('openCacheStore: damaged files read as undefined, never throw, never ec
   ];
   for (const [name, content] of rows) {
     it(name, async () => {
-      writeFileSync(fileFor('token:k'), content, { mode: 0o600 });
+      plant('token:k', content);
       const got = await store.get('token:k', isTokenEntry);
       assert.equal(got, undefined);
       for (const reason of ignored) {
@@ -164,20 +192,20 @@ describe('openCacheStore: damaged files read as undefined, never throw, never ec
   }
 
   it('reports the ignored file by key for corrupt and wrong-shape content', async () => {
-    writeFileSync(fileFor('token:k'), 'garbage');
+    plant('token:k', 'garbage');
     await store.get('token:k', isTokenEntry);
-    writeFileSync(fileFor('token:k'), JSON.stringify({ value: JSON.stringify({ value: { password: SECRET } }) }));
+    plant('token:k', JSON.stringify({ value: JSON.stringify({ value: { password: SECRET } }) }));
     await store.get('token:k', isTokenEntry);
     assert.equal(ignored.length, 2);
     assert.match(ignored[0] ?? '', /token:k.*corrupt/);
     assert.match(ignored[1] ?? '', /token:k.*unexpected shape/);
   });
 
-  it('a directory where the file should be is reported as unreadable, not thrown', async () => {
+  it('a directory where the file should be is reported as not a regular file, not thrown', async () => {
     mkdirSync(fileFor('token:k'));
     assert.equal(await store.get('token:k', isTokenEntry), undefined);
     assert.equal(ignored.length, 1);
-    assert.match(ignored[0] ?? '', /unreadable \(EISDIR\)/);
+    assert.match(ignored[0] ?? '', /token:k is not a regular file/);
   });
 
   it('a missing file is silently absent', async () => {
@@ -186,7 +214,7 @@ describe('openCacheStore: damaged files read as undefined, never throw, never ec
   });
 
   it('a damaged file is replaced by the next write', async () => {
-    writeFileSync(fileFor('token:k'), good.slice(0, 10));
+    plant('token:k', good.slice(0, 10));
     assert.equal(await store.get('token:k', isTokenEntry), undefined);
     await store.set('token:k', ENTRY, 60_000);
     assert.deepEqual(await store.get('token:k', isTokenEntry), ENTRY);
@@ -195,19 +223,57 @@ describe('openCacheStore: damaged files read as undefined, never throw, never ec
 
 describe('HardenedFileStore directly', () => {
   it('get returns the stored value and honours expire', async () => {
-    const files = new HardenedFileStore(dir);
+    const files = new HardenedFileStore(opened);
     await files.set('plain', { a: 1 }, 60_000);
     assert.deepEqual(await files.get('plain'), { a: 1 });
     await files.set('gone', { a: 1 }, 1);
     await new Promise((r) => setTimeout(r, 20));
     assert.equal(await files.get('gone'), undefined);
     await files.set('forever', 'x');
-    assert.deepEqual(JSON.parse(readFileSync(files.pathFor('forever'), 'utf8')), { value: 'x' });
+    assert.deepEqual(JSON.parse(readFileSync(join(dir, files.fileName('forever')), 'utf8')), { value: 'x' });
   });
 
   it('onIgnoredFile defaults to a no-op', async () => {
-    const files = new HardenedFileStore(dir);
-    writeFileSync(files.pathFor('bad'), '{');
+    const files = new HardenedFileStore(opened);
+    writeFileSync(join(dir, files.fileName('bad')), '{', { mode: 0o600 });
     assert.equal(await files.get('bad'), undefined);
+  });
+});
+
+describe('files that are not the provider\'s own are ignored, never followed', () => {
+  const record = (): string => JSON.stringify({ value: JSON.stringify({ value: ENTRY }) });
+
+  it('a symbolic link: ignored (reported), its target untouched, replaced on write', async () => {
+    const target = join(root, `target${n++}`);
+    writeFileSync(target, record(), { mode: 0o600 });
+    symlinkSync(target, fileFor('token:k'));
+    assert.equal(await store.get('token:k', isTokenEntry), undefined);
+    assert.match(ignored[0] ?? '', /token:k is a symbolic link/);
+    await store.set('token:k', ENTRY, 60_000);
+    assert.ok(lstatSync(fileFor('token:k')).isFile());
+    assert.equal(readFileSync(target, 'utf8'), record());
+  });
+
+  it('a file others can read: ignored', async () => {
+    writeFileSync(fileFor('token:k'), record(), { mode: 0o644 });
+    chmodSync(fileFor('token:k'), 0o644);
+    assert.equal(await store.get('token:k', isTokenEntry), undefined);
+    assert.match(ignored[0] ?? '', /token:k is accessible to group or others \(mode 0644\)/);
+  });
+
+  it('a file of another user: ignored, and the rewrite is ours', async (t) => {
+    if (process.geteuid?.() !== 0) return t.skip('needs root to chown');
+    plant('token:k', record());
+    chownSync(fileFor('token:k'), 1000, 1000);
+    assert.equal(await store.get('token:k', isTokenEntry), undefined);
+    assert.match(ignored[0] ?? '', /token:k is owned by uid 1000/);
+    await store.set('token:k', ENTRY, 60_000);
+    assert.equal(statSync(fileFor('token:k')).uid, 0);
+  });
+
+  it('a file larger than 256 KiB: ignored without reading it', async () => {
+    plant('token:k', record().padEnd(257 * 1024, ' '));
+    assert.equal(await store.get('token:k', isTokenEntry), undefined);
+    assert.match(ignored[0] ?? '', /token:k is larger than 256 KiB/);
   });
 });

@@ -6,6 +6,8 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, s
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { checkCacheDir } from '../../../src/cache/cache-dir.ts';
+import { openTrustedSubdir, type TrustedDir } from '../../../src/fs/trusted-dir.ts';
 import { compact, foldJournal, readCounters, readTotals, type Counters } from '../../../src/metrics/counters.ts';
 import { appendToJournal, journalLine, journalPath } from '../../../src/metrics/journal.ts';
 import { escapeLabelValue, parseSeriesKey, renderPrometheus } from '../../../src/metrics/prometheus.ts';
@@ -17,6 +19,22 @@ function cacheDir(): string {
   const dir = join(root, 'cache');
   mkdirSync(dir, { mode: 0o700 });
   return dir;
+}
+
+/** The cache directory as the provider holds it: opened and checked. */
+function opened(dir: string): TrustedDir {
+  const check = checkCacheDir(dir);
+  assert.ok(check.usable, check.usable ? '' : check.reason);
+  return check.dir;
+}
+
+function totalsOf(dir: string) {
+  const metrics = openTrustedSubdir(opened(dir), 'metrics', { owner: 'self', mode: 'private', create: false });
+  try {
+    return readTotals(metrics);
+  } finally {
+    metrics.close();
+  }
 }
 
 describe('journal lines', () => {
@@ -60,17 +78,18 @@ describe('journal lines', () => {
 });
 
 describe('journal files', () => {
-  it('metrics/ is created 0700 and the journal 0600, inside a trusted cache directory only', () => {
+  it('metrics/ is created 0700 and the journal 0600; a journal or metrics/ that is not private gets no line', () => {
     const dir = cacheDir();
     try {
-      assert.equal(appendToJournal(dir, '1 ok hit - -\n'), 13);
+      assert.equal(appendToJournal(opened(dir), '1 ok hit - -\n'), 13);
       assert.equal(statSync(join(dir, 'metrics')).mode & 0o777, 0o700);
       assert.equal(statSync(journalPath(dir)).mode & 0o777, 0o600);
-      const loose = cacheDir();
-      chmodSync(loose, 0o777);
-      assert.equal(appendToJournal(loose, '1 ok hit - -\n'), undefined, 'no counters in a directory others can write');
-      assert.deepEqual(readdirSync(loose), []);
-      assert.equal(appendToJournal(join(dir, 'missing'), '1 ok hit - -\n'), undefined, 'the cache directory itself is never created here');
+      // A journal that is not a regular private file of ours gets no line.
+      chmodSync(journalPath(dir), 0o644);
+      assert.equal(appendToJournal(opened(dir), '1 ok hit - -\n'), undefined, 'a journal others can read');
+      assert.equal(readFileSync(journalPath(dir), 'utf8'), '1 ok hit - -\n');
+      chmodSync(join(dir, 'metrics'), 0o755);
+      assert.equal(appendToJournal(opened(dir), '1 ok hit - -\n'), undefined, 'a metrics/ others can read');
     } finally {
       rmSync(join(dir, '..'), { recursive: true, force: true });
     }
@@ -79,16 +98,16 @@ describe('journal files', () => {
   it('compaction folds quiet journals into totals.json and removes them; reading adds what is not folded yet', () => {
     const dir = cacheDir();
     try {
-      for (let i = 0; i < 5; i++) appendToJournal(dir, journalLine({ calls: [], cache: 'hit' }, true));
+      for (let i = 0; i < 5; i++) appendToJournal(opened(dir), journalLine({ calls: [], cache: 'hit' }, true));
       const t0 = Date.now();
-      assert.equal(compact(dir, t0), true);
+      assert.equal(compact(opened(dir), t0), true);
       // Just set aside: not folded yet (a writer may still be appending to it).
-      assert.equal(readTotals(join(dir, 'metrics'))?.counters.cache_hits, undefined);
+      assert.equal(totalsOf(dir)?.counters.cache_hits, undefined);
       assert.equal(readCounters(dir).counters.cache_hits, 5, 'readers count set-aside lines');
-      appendToJournal(dir, journalLine({ calls: [], cache: 'hit' }, true));
+      appendToJournal(opened(dir), journalLine({ calls: [], cache: 'hit' }, true));
       for (const n of readdirSync(join(dir, 'metrics'))) if (n.endsWith('.old')) utimesSync(join(dir, 'metrics', n), new Date(t0 - 10_000), new Date(t0 - 10_000));
-      assert.equal(compact(dir, t0 + 5000), true);
-      const totals = readTotals(join(dir, 'metrics'));
+      assert.equal(compact(opened(dir), t0 + 5000), true);
+      const totals = totalsOf(dir);
       assert.equal(totals?.counters.cache_hits, 5);
       assert.ok(!readdirSync(join(dir, 'metrics')).some((n) => n === `${totals?.consumed[0]}`), 'folded journals are deleted');
       assert.equal(readCounters(dir).counters.cache_hits, 6);
@@ -104,11 +123,11 @@ describe('journal files', () => {
       const m = join(dir, 'metrics');
       mkdirSync(m, { mode: 0o700 });
       const name = 'journal.1000.1.old';
-      writeFileSync(join(m, name), '1 ok hit - -\n1 ok hit - -\n');
+      writeFileSync(join(m, name), '1 ok hit - -\n1 ok hit - -\n', { mode: 0o600 });
       // As left by a compaction that wrote totals (with the file consumed) and then died.
-      writeFileSync(join(m, 'totals.json'), JSON.stringify({ version: 1, since: 1, counters: { cache_hits: 2 }, consumed: [name] }));
+      writeFileSync(join(m, 'totals.json'), JSON.stringify({ version: 1, since: 1, counters: { cache_hits: 2 }, consumed: [name] }), { mode: 0o600 });
       assert.equal(readCounters(dir).counters.cache_hits, 2);
-      compact(dir);
+      compact(opened(dir));
       assert.equal(readCounters(dir).counters.cache_hits, 2);
       assert.ok(!readdirSync(m).includes(name));
     } finally {
@@ -119,8 +138,8 @@ describe('journal files', () => {
   it('a damaged totals.json is ignored, not fatal', () => {
     const dir = cacheDir();
     try {
-      appendToJournal(dir, '1 ok hit - -\n');
-      writeFileSync(join(dir, 'metrics', 'totals.json'), '{"version":1,"since":');
+      appendToJournal(opened(dir), '1 ok hit - -\n');
+      writeFileSync(join(dir, 'metrics', 'totals.json'), '{"version":1,"since":', { mode: 0o600 });
       assert.equal(readCounters(dir).counters.cache_hits, 1);
     } finally {
       rmSync(join(dir, '..'), { recursive: true, force: true });
@@ -130,7 +149,7 @@ describe('journal files', () => {
   it('6 processes appending 400 lines each while compacting: every line counted exactly once', async () => {
     const dir = cacheDir();
     try {
-      appendToJournal(dir, '');
+      appendToJournal(opened(dir), '');
       const procs = 6;
       const per = 400;
       await Promise.all(
@@ -146,8 +165,8 @@ describe('journal files', () => {
       assert.equal(c['cloud_calls{action="GetAuthorizationToken",outcome="ok"}'], procs * per);
       assert.equal(c.journal_lines_invalid, undefined);
       // And once everything is folded: the same numbers from totals alone.
-      compact(dir, Date.now() + 60_000);
-      assert.equal(readTotals(join(dir, 'metrics'))?.counters['invocations{result="success"}'], procs * per);
+      compact(opened(dir), Date.now() + 60_000);
+      assert.equal(totalsOf(dir)?.counters['invocations{result="success"}'], procs * per);
       assert.equal(readCounters(dir).counters['invocations{result="success"}'], procs * per);
     } finally {
       rmSync(join(dir, '..'), { recursive: true, force: true });

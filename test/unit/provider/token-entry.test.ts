@@ -1,12 +1,16 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { formatGoDuration } from '../../../src/kubelet/go-duration.ts';
 import {
+  MAX_TOKEN_LIFETIME_MS,
   SHORT_LIVED_REUSE_MS,
   STALE_SAFETY_MS,
   cacheDurationMs,
   canServeStale,
   isFresh,
+  isNoCredentialsEntry,
   isTokenEntry,
+  newNoCredentialsEntry,
   newTokenEntry,
   refreshTime,
   staleCacheDurationMs,
@@ -162,8 +166,41 @@ describe('isTokenEntry', () => {
     ['an infinite refreshAt', { ...good, refreshAt: Number.POSITIVE_INFINITY }],
     ['a missing refreshAt', { username: 'u', password: 'p', obtainedAt: T0, expiresAt: T0 + H }],
     ['a null expiresAt', { ...good, expiresAt: null }],
+    ['a lifetime beyond 24 h (cached by an older version)', { ...good, expiresAt: T0 + MAX_TOKEN_LIFETIME_MS + 1, refreshAt: T0 + H }],
+    ['an expiry in the year 3000', { ...good, expiresAt: Date.UTC(3000, 0, 1), refreshAt: Date.UTC(3000, 0, 1) - 15 * M }],
+    ['a refresh point after the expiry', { ...good, refreshAt: T0 + 2 * H }],
   ];
   for (const [name, value] of bad) {
     it(`rejects ${name}`, () => assert.equal(isTokenEntry(value), false));
   }
+});
+
+describe('lifetime clamp', () => {
+  const rows: Array<[string, number]> = [
+    ['an hour', H],
+    ['exactly 24 h', MAX_TOKEN_LIFETIME_MS],
+    ['25 h', 25 * H],
+    ['a thousand years', 1000 * 365 * 24 * H],
+    ['the year 3000', Date.UTC(3000, 0, 1) - T0],
+    ['the largest safe integer', Number.MAX_SAFE_INTEGER - T0],
+  ];
+  for (const [name, life] of rows) {
+    it(`${name}: kept at most 24 h, a valid entry, a duration the kubelet can parse`, () => {
+      const e = newTokenEntry('u', 'p', T0, T0 + life, 15 * M);
+      assert.equal(e.expiresAt, T0 + Math.min(life, MAX_TOKEN_LIFETIME_MS));
+      assert.equal(isTokenEntry(e), true);
+      const ms = cacheDurationMs(e, T0);
+      assert.ok(ms <= MAX_TOKEN_LIFETIME_MS);
+      assert.doesNotThrow(() => formatGoDuration(ms));
+    });
+  }
+});
+
+describe('isNoCredentialsEntry', () => {
+  it('accepts what newNoCredentialsEntry makes, refuses a lifetime beyond 24 h (the kubelet could not be given it)', () => {
+    const e = newNoCredentialsEntry('instance of another account', T0);
+    assert.equal(isNoCredentialsEntry(e), true);
+    assert.equal(isNoCredentialsEntry({ ...e, expiresAt: Date.UTC(3000, 0, 1), refreshAt: Date.UTC(3000, 0, 1) }), false);
+    assert.equal(isNoCredentialsEntry({ ...e, refreshAt: e.expiresAt + 1 }), false);
+  });
 });
