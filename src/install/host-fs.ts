@@ -5,9 +5,10 @@
 // use to redirect them (the kubelet runs what we write as root). Large files are hashed and copied
 // by streaming, never read whole.
 import { randomBytes, createHash } from 'node:crypto';
-import { chmodSync, closeSync, constants, copyFileSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, renameSync, rmSync, rmdirSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { chmodSync, closeSync, constants, copyFileSync, fsyncSync, lstatSync, mkdirSync, openSync, readSync, readdirSync, readlinkSync, renameSync, rmSync, rmdirSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { join, posix } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
+import { readRegularFile, UnsafeFileError } from '../fs/regular-file.ts';
 import { InstallError } from './errors.ts';
 
 export interface HostStat {
@@ -76,20 +77,12 @@ export class HostFs {
 
   /** A regular file's bytes, undefined when missing; FIFOs, devices and huge files are refused. */
   read(hostPath: string): Buffer | undefined {
-    let fd: number;
     try {
-      fd = openSync(this.resolve(hostPath), constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+      return readRegularFile(this.resolve(hostPath), MAX_TEXT_BYTES, { owner: 'anyone', noFollow: true });
     } catch (error) {
       if (isMissing(error)) return undefined;
+      if (error instanceof UnsafeFileError) throw new InstallError(`${hostPath} ${error.reason}; replace it with a configuration file or remove it, then re-run`);
       throw error;
-    }
-    try {
-      const st = fstatSync(fd);
-      if (!st.isFile()) throw new InstallError(`${hostPath} is not a regular file; replace it with one or remove it, then re-run`);
-      if (st.size > MAX_TEXT_BYTES) throw new InstallError(`${hostPath} is larger than ${MAX_TEXT_BYTES} bytes; not a configuration file`);
-      return readFileSync(fd);
-    } finally {
-      closeSync(fd);
     }
   }
 

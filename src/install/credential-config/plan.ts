@@ -5,7 +5,7 @@ import type { FileChange } from '../changes.ts';
 import { bytes, fileChange, optionalBytes } from '../changes.ts';
 import { InstallError } from '../errors.ts';
 import type { HostFs } from '../host-fs.ts';
-import { apiChoice, supportsConfigDirectory, type KubeletVersion } from '../kubelet/version.ts';
+import { apiChoice, supportsConfigDirectory } from '../kubelet/version.ts';
 import { DIRECTORY_CONFIG_FILE } from '../paths.ts';
 import type { ProviderEntry } from './entry.ts';
 import { mergeEntry, parseConfigText, renderNewConfig } from './merge.ts';
