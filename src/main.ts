@@ -6,6 +6,7 @@ import { parseKubeletModeArgv } from './cli/fast-argv.ts';
 import { writeStdout } from './cli/stdout.ts';
 import { describeError } from './errors.ts';
 import { createLogger } from './log/logger.ts';
+import { VERSION } from './version.ts';
 import { execPathBehindLoader } from './payload/exec-path.ts';
 
 const DOCKER_HELPER_NAME = 'docker-credential-aliyun-acr';
@@ -35,6 +36,11 @@ async function main(): Promise<number> {
   // break the one-line-on-stderr rule.
   process.noDeprecation = true;
   const argv = process.argv.slice(2);
+  // `--version` alone (the installer's smoke test, doctor, people) needs no command line library.
+  if (argv.length === 1 && argv[0] === '--version' && !invokedAsDockerHelper()) {
+    await writeStdout(`${VERSION}\n`);
+    return 0;
+  }
   if (invokedAsDockerHelper()) {
     const { runCli } = await import('./lazy-cli.ts');
     return runCli(['docker-credential-helper', ...argv], writeStdout);
