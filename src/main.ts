@@ -3,6 +3,7 @@
 // never a stack trace, and stdout carries nothing but the response.
 import { runKubeletMode } from './cli/kubelet-mode.ts';
 import { parseKubeletModeArgv } from './cli/fast-argv.ts';
+import { readStdin } from './cli/stdin.ts';
 import { writeStdout } from './cli/stdout.ts';
 import { describeError } from './errors.ts';
 import { createLogger } from './log/logger.ts';
@@ -46,7 +47,7 @@ async function main(): Promise<number> {
     return runCli(['docker-credential-helper', ...argv], writeStdout);
   }
   const flags = parseKubeletModeArgv(argv);
-  if (flags) return runKubeletMode(flags, writeStdout);
+  if (flags) return runKubeletMode(flags, { stdin: readStdin, stdout: writeStdout });
   const { runCli } = await import('./lazy-cli.ts');
   return runCli(argv, writeStdout);
 }

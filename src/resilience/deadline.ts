@@ -1,18 +1,22 @@
 // One overall deadline per invocation. The kubelet kills the plugin after a hard 60 s, so every
-// network attempt, retry sleep and lock wait draws from this single budget.
+// network attempt, retry sleep and lock wait draws from this single budget, on the invocation's
+// clock (the wall clock, or a virtual one in tests and the simulation).
+import { systemClock, type Clock } from './clock.ts';
 
 export class Deadline {
   readonly expiresAt: number;
+  readonly clock: Clock;
 
-  constructor(budgetMs: number, now: number = Date.now()) {
-    this.expiresAt = now + budgetMs;
+  constructor(budgetMs: number, startedAt?: number, clock: Clock = systemClock) {
+    this.clock = clock;
+    this.expiresAt = (startedAt ?? clock.now()) + budgetMs;
   }
 
-  remainingMs(now: number = Date.now()): number {
+  remainingMs(now: number = this.clock.now()): number {
     return Math.max(0, this.expiresAt - now);
   }
 
-  expired(now: number = Date.now()): boolean {
+  expired(now: number = this.clock.now()): boolean {
     return this.remainingMs(now) === 0;
   }
 
