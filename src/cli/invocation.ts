@@ -63,7 +63,7 @@ export async function loadInvocationConfig(inv: Invocation, flags: FlagValues): 
 
 /** The invocation's one deadline: `timeout` from the moment it started (reading stdin included). */
 export function invocationDeadline(inv: Invocation, config: ProviderConfig): Deadline {
-  return new Deadline(config.timeoutMs, inv.startedAt, inv.clock);
+  return new Deadline(config.timeoutMs, { startedAt: inv.startedAt, clock: inv.clock });
 }
 
 export async function provideWithinDeadline(inv: Invocation, config: ProviderConfig, request: CredentialProviderRequest): Promise<ProvideResult> {

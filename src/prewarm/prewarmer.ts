@@ -9,12 +9,18 @@ import { fetchAndStore } from '../provider/refresh-answer.ts';
 import { isCachedAnswer, isTokenEntry, type CachedAnswer, type TokenEntry } from '../provider/token-entry.ts';
 import type { Clock } from '../resilience/clock.ts';
 import { Deadline } from '../resilience/deadline.ts';
-import { prewarmAt, retryDelayMs, type PrewarmPolicy } from './schedule.ts';
+import type { RetryPolicy } from '../resilience/retry.ts';
+import { afterSessionRenewal, MIN_USEFUL_GAIN_MS, prewarmAt, retryDelayMs, type PrewarmPolicy } from './schedule.ts';
 
 /** Even with nothing due, a pass runs this often: new registries served, a changed config. */
 export const RESCAN_MS = 60_000;
 /** Someone else holds a token's refresh lock: look again this soon (they are writing it). */
 const BUSY_RECHECK_MS = 5000;
+/**
+ * One attempt per call and try: the pre-warmer's own backoff between tries (schedule.ts) replaces
+ * the clients' quick retries, which a waiting pull needs but a fleet in an outage would multiply.
+ */
+const ONE_ATTEMPT: RetryPolicy = { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 };
 
 /** One registry to keep warm: its cache key, and how to fetch a fresh credential for it. */
 export interface WarmTarget {
@@ -47,39 +53,45 @@ export interface PrewarmOptions {
   /** The loop is going to sleep until `wakeAt` (tests wait for it). */
   onIdle?(wakeAt: number): void;
   random?: () => number;
+  /** Default RESCAN_MS. */
+  rescanMs?: number;
 }
 
-interface Failing {
+/** What the loop remembers about a key between passes. */
+interface KeyState {
+  /** Failed refreshes in a row. */
   failures: number;
-  retryAt: number;
+  /** No refresh before this: a retry's backoff, or a session renewal awaited. */
+  notBefore: number;
 }
 
 export async function runPrewarm(options: PrewarmOptions): Promise<void> {
   const { clock, signal } = options;
-  const failing = new Map<string, Failing>();
+  const states = new Map<string, KeyState>();
   while (!signal.aborted) {
     const setup = await options.pass();
-    let wakeAt = clock.now() + RESCAN_MS;
+    let wakeAt = clock.now() + (options.rescanMs ?? RESCAN_MS);
     for (const target of setup?.targets ?? []) {
       if (signal.aborted || !setup) break;
-      const next = await warmOne(setup, target, failing.get(target.key), options);
-      if (next.failing) failing.set(target.key, next.failing);
-      else failing.delete(target.key);
+      const next = await warmOne(setup, target, states.get(target.key), options);
+      if (next.state) states.set(target.key, next.state);
+      else states.delete(target.key);
       wakeAt = Math.min(wakeAt, next.wakeAt);
     }
-    // Forget failures of registries no longer kept warm.
+    // Forget registries no longer kept warm.
     const keys = new Set((setup?.targets ?? []).map((t) => t.key));
-    for (const key of failing.keys()) if (!keys.has(key)) failing.delete(key);
+    for (const key of states.keys()) if (!keys.has(key)) states.delete(key);
     options.onIdle?.(wakeAt);
     await clock.sleep(Math.max(0, wakeAt - clock.now()), signal);
   }
 }
 
 /** Refreshes one target if it is due; returns when to look at it again. */
-async function warmOne(setup: PassSetup, target: WarmTarget, failing: Failing | undefined, options: PrewarmOptions): Promise<{ wakeAt: number; failing?: Failing }> {
+async function warmOne(setup: PassSetup, target: WarmTarget, state: KeyState | undefined, options: PrewarmOptions): Promise<{ wakeAt: number; state?: KeyState }> {
   const { clock, policy } = options;
-  const dueAt = (entry: TokenEntry | undefined): number => Math.max(entry ? prewarmAt(entry, setup.jitter(target.key), policy) : 0, failing?.retryAt ?? 0);
-  const later = (wakeAt: number) => (failing ? { wakeAt, failing } : { wakeAt });
+  const jitter = setup.jitter(target.key);
+  const dueAt = (entry: TokenEntry | undefined): number => Math.max(entry ? prewarmAt(entry, jitter, policy) : 0, state?.notBefore ?? 0);
+  const later = (wakeAt: number) => (state ? { wakeAt, state } : { wakeAt });
   const current = await setup.cache.get(target.key, isCachedAnswer);
   // "No credentials" (another account's instance) is the kubelet path's short-lived answer.
   if (current && !isTokenEntry(current)) return later(current.expiresAt);
@@ -93,8 +105,8 @@ async function warmOne(setup: PassSetup, target: WarmTarget, failing: Failing | 
   try {
     // Someone may have refreshed it between our read and our take.
     const latest = await setup.cache.get(target.key, isCachedAnswer);
-    if (latest && isTokenEntry(latest) && dueAt(latest) > clock.now()) return { wakeAt: dueAt(latest) };
-    const deadline = new Deadline(setup.timeoutMs, undefined, clock);
+    if (latest && isTokenEntry(latest) && dueAt(latest) > clock.now()) return later(dueAt(latest));
+    const deadline = new Deadline(setup.timeoutMs, { clock, retryPolicy: ONE_ATTEMPT });
     let unwritten: string | undefined;
     const entry = await fetchAndStore({ cache: setup.cache, key: target.key, host: target.host, clock, warn: (message) => (unwritten = message) }, async () => {
       const fetched = await target.fetch(deadline);
@@ -104,14 +116,17 @@ async function warmOne(setup: PassSetup, target: WarmTarget, failing: Failing | 
     // A token nobody can read from the cache warms nothing.
     if (unwritten !== undefined) throw new Error(unwritten);
     if (!isTokenEntry(entry)) throw new NoCredentialsError('no credentials');
-    const nextAt = prewarmAt(entry, setup.jitter(target.key), policy);
+    const previous = latest && isTokenEntry(latest) ? latest : undefined;
+    // No later expiry than before: the identity's session caps the token; wait for its renewal.
+    const capped = previous !== undefined && entry.expiresAt - previous.expiresAt < MIN_USEFUL_GAIN_MS;
+    const nextAt = capped ? Math.max(prewarmAt(entry, jitter, policy), afterSessionRenewal(entry, jitter)) : prewarmAt(entry, jitter, policy);
     options.onRefresh(target, { kind: 'refreshed', entry, nextAt });
-    return { wakeAt: nextAt };
+    return capped ? { wakeAt: nextAt, state: { failures: 0, notBefore: nextAt } } : { wakeAt: nextAt };
   } catch (error) {
-    const failures = (failing?.failures ?? 0) + 1;
+    const failures = (state?.failures ?? 0) + 1;
     const retryAt = clock.now() + retryDelayMs(failures, policy, options.random);
     options.onRefresh(target, { kind: 'failed', error, failures, retryAt, validUntil: current?.expiresAt });
-    return { wakeAt: retryAt, failing: { failures, retryAt } };
+    return { wakeAt: retryAt, state: { failures, notBefore: retryAt } };
   } finally {
     release?.();
   }

@@ -25,7 +25,7 @@ export interface RetryOptions {
 }
 
 export async function withRetry<T>(operation: (attempt: number) => Promise<T>, options: RetryOptions): Promise<T> {
-  const policy = options.policy ?? DEFAULT_RETRY_POLICY;
+  const policy = options.policy ?? options.deadline.retryPolicy ?? DEFAULT_RETRY_POLICY;
   const isRetryable = options.isRetryable ?? ((e: unknown) => isProviderError(e) && e.retryable);
   const random = options.random ?? Math.random;
   for (let attempt = 1; ; attempt++) {

@@ -8,7 +8,7 @@ import { DEFAULT_RETRY_POLICY, backoffDelayMs, sleep, withRetry, type RetryPolic
 class ManualDeadline extends Deadline {
   left: number;
   constructor(left: number) {
-    super(left, 0);
+    super(left, { startedAt: 0 });
     this.left = left;
   }
   override remainingMs(): number {
