@@ -1,0 +1,99 @@
+// The `prewarm` command of the built bundle, as the DaemonSet runs it: a process against the
+// emulators that fills the cache the kubelet path reads, says what it does on stderr, obeys the
+// config's off switch, and stops at SIGTERM.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { assertCredentials } from '../helpers/assert-response.ts';
+import { assertNoSecretsIn, eeHost, secretsOf, withCloud, type Cloud } from '../helpers/cloud.ts';
+import { assertNoStackTrace, providerCommand, writeConfig } from '../helpers/run-provider.ts';
+
+const EE = eeHost('acme');
+
+function startPrewarm(c: Cloud, config: string) {
+  const { file, prefix } = providerCommand();
+  const child = spawn(file, [...prefix, 'prewarm', '--config', config, '--node-name', 'node-a'], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  let stdout = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  return {
+    child,
+    exited,
+    output: () => ({ stderr, stdout }),
+    async waitFor(pattern: RegExp, ms = 20_000) {
+      const until = Date.now() + ms;
+      while (!pattern.test(stderr) && Date.now() < until) await sleep(50);
+      assert.match(stderr, pattern);
+    },
+  };
+}
+
+describe('the prewarm command', { concurrency: true }, () => {
+  it('fills the shared cache for the configured registries: the first kubelet call is a hit; SIGTERM stops it at once', () =>
+    withCloud(async (c) => {
+      c.e.state.addInstance({ regionId: 'cn-hangzhou', instanceName: 'acme' });
+      const config = writeConfig(c.dir, c.e, { registries: [{ domains: [EE] }] }, 'prewarm.json');
+      // What the kubelet makes of a hostPath volume of type DirectoryOrCreate.
+      mkdirSync(c.cacheDir, { mode: 0o755 });
+      chmodSync(c.cacheDir, 0o755);
+      const p = startPrewarm(c, config);
+      try {
+        await p.waitFor(/info: prewarmed host=acme-registry\.cn-hangzhou\.cr\.aliyuncs\.com /);
+        assert.equal(statSync(c.cacheDir).mode & 0o777, 0o700, 'the 0755 volume was made 0700');
+        c.e.resetCalls();
+        const r = await c.request(`${EE}/team/app`, { config, args: ['--log-level', 'info'] });
+        assertCredentials(r, c.e, { host: EE, quiet: false });
+        assert.match(r.stderr, /cache=hit/);
+        assert.equal(c.e.calls().length, 0, 'the kubelet call made no cloud call');
+      } finally {
+        const stopping = Date.now();
+        p.child.kill('SIGTERM');
+        const { code } = await p.exited;
+        assert.equal(code, 0);
+        assert.ok(Date.now() - stopping < 5000, 'stopped promptly');
+      }
+      const { stderr, stdout } = p.output();
+      assert.equal(stdout, '');
+      assert.match(stderr, /info: cache directory .* had mode 755 \(ours, writable by nobody else\): made it 700/);
+      assert.match(stderr, /info: keeping 1 registry warm \(1 from the config, 0 served within 24h\): acme-registry\.cn-hangzhou\.cr\.aliyuncs\.com/);
+      assert.match(stderr, /info: stopped$/m);
+      assertNoStackTrace(stderr);
+      assertNoSecretsIn('prewarm stderr', stderr, secretsOf(c.e));
+      // Counted: one successful pre-warm refresh in the cache's counters.
+      const m = await c.run({ args: ['metrics', '--config', config] });
+      assert.match(m.stdout, /^aliyun_acr_credential_provider_prewarm_refreshes_total\{result="success"\} 1$/m);
+    }));
+
+  it('prewarm.enabled: false: says so once and writes nothing', () =>
+    withCloud(async (c) => {
+      const config = writeConfig(c.dir, c.e, { registries: [{ domains: [EE] }], prewarm: { enabled: false } }, 'off.json');
+      const p = startPrewarm(c, config);
+      try {
+        await p.waitFor(/info: pre-warm is off in the config \(prewarm\.enabled: false\)/);
+        await sleep(500);
+      } finally {
+        p.child.kill('SIGTERM');
+        await p.exited;
+      }
+      assert.equal(c.e.calls().length, 0, 'no cloud call');
+      assert.ok(!existsSync(c.cacheDir) || readdirSync(c.cacheDir).length === 0, 'nothing written');
+      assert.equal(p.output().stderr.match(/pre-warm is off/g)?.length, 1);
+    }));
+
+  it('a config that does not load: one line, no stack trace, and it keeps trying', () =>
+    withCloud(async (c) => {
+      const p = startPrewarm(c, join(c.dir, 'missing.json'));
+      try {
+        await p.waitFor(/error: cannot read config file .*missing\.json: no such file; not pre-warming until it loads/);
+      } finally {
+        p.child.kill('SIGTERM');
+        assert.equal((await p.exited).code, 0);
+      }
+      assertNoStackTrace(p.output().stderr);
+    }));
+});
