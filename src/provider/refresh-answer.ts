@@ -27,7 +27,9 @@ export async function fetchAndStore(target: StoreTarget, fetch: () => Promise<Fe
   // Lifetimes are clamped in token-entry.ts; an entry a later call would refuse is not written.
   if (isCachedAnswer(entry)) {
     await cache?.set(key, entry, entry.expiresAt - clock.now()).catch((error: unknown) => {
-      target.warn(`cannot write the token cache (${describeError(error)}); continuing without caching`);
+      // The code says it all (ENOSPC, EACCES); the message would name a temp file.
+      const code = (error as NodeJS.ErrnoException).code;
+      target.warn(`cannot write the token cache (${code ?? describeError(error)}); continuing without caching`);
     });
   }
   return entry;

@@ -2,8 +2,8 @@
 // emulators that fills the cache the kubelet path reads, says what it does on stderr, obeys the
 // config's off switch, and stops at SIGTERM.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,9 +13,15 @@ import { assertNoStackTrace, providerCommand, writeConfig } from '../helpers/run
 
 const EE = eeHost('acme');
 
-function startPrewarm(c: Cloud, config: string) {
+const SETPRIV = spawnSync('sh', ['-c', 'command -v setpriv'], { encoding: 'utf8' }).stdout.trim();
+const noSetpriv = process.getuid?.() !== 0 ? 'needs root' : SETPRIV === '' ? 'no setpriv' : undefined;
+/** uid 0 with every capability set emptied: the DaemonSet's drop: [ALL]. */
+const NO_CAPABILITIES = [SETPRIV, '--bounding-set=-all', '--inh-caps=-all', '--ambient-caps=-all', '--no-new-privs'];
+
+function startPrewarm(c: Cloud, config: string, wrapper: string[] = []) {
   const { file, prefix } = providerCommand();
-  const child = spawn(file, [...prefix, 'prewarm', '--config', config, '--node-name', 'node-a'], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [command, ...args] = [...wrapper, file, ...prefix, 'prewarm', '--config', config, '--node-name', 'node-a'];
+  const child = spawn(command!, args, { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   let stdout = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
@@ -67,6 +73,33 @@ describe('the prewarm command', { concurrency: true }, () => {
       // Counted: one successful pre-warm refresh in the cache's counters.
       const m = await c.run({ args: ['metrics', '--config', config] });
       assert.match(m.stdout, /^aliyun_acr_credential_provider_prewarm_refreshes_total\{result="success"\} 1$/m);
+    }));
+
+  it('root without any capability (as the DaemonSet runs it) keeps its own 0700 cache warm; a 0500 one it cannot write (control: the capabilities are gone)', { skip: noSetpriv }, () =>
+    withCloud(async (c) => {
+      c.e.state.addInstance({ regionId: 'cn-hangzhou', instanceName: 'acme' });
+      const config = writeConfig(c.dir, c.e, { registries: [{ domains: [EE] }] }, 'prewarm.json');
+      chmodSync(c.dir, 0o755);
+      const p = startPrewarm(c, config, NO_CAPABILITIES);
+      try {
+        await p.waitFor(/info: prewarmed host=acme-registry/);
+      } finally {
+        p.child.kill('SIGTERM');
+        assert.equal((await p.exited).code, 0);
+      }
+      assert.equal(statSync(c.cacheDir).uid, 0);
+      // The same process with the directory made read-only for its owner: with CAP_DAC_OVERRIDE
+      // root would write anyway; without it the refresh fails and says why.
+      rmSync(c.cacheDir, { recursive: true });
+      mkdirSync(c.cacheDir, { mode: 0o500 });
+      chmodSync(c.cacheDir, 0o500);
+      const denied = startPrewarm(c, config, NO_CAPABILITIES);
+      try {
+        await denied.waitFor(/warn: pre-warm of acme-registry\.cn-hangzhou\.cr\.aliyuncs\.com failed \(cannot write the token cache \(EACCES\); continuing without caching\)/);
+      } finally {
+        denied.child.kill('SIGTERM');
+        await denied.exited;
+      }
     }));
 
   it('prewarm.enabled: false: says so once and writes nothing', () =>
