@@ -192,13 +192,13 @@ export class HostFs {
     return missing;
   }
 
-  /** Creates missing directories (0755) and returns the ones it created (host paths), outermost first. */
-  mkdirs(hostPath: string): string[] {
+  /** Creates missing directories (`mode`, default 0755) and returns the ones it created (host paths), outermost first. */
+  mkdirs(hostPath: string, mode = 0o755): string[] {
     const missing = this.missingDirs(hostPath);
     if (missing.length > 0) this.assertWritable(posix.dirname(missing[0] as string));
     for (const dir of missing) {
       mkdirSync(join(this.root, dir));
-      chmodSync(join(this.root, dir), 0o755); // the process umask may be 077
+      chmodSync(join(this.root, dir), mode); // the process umask may be 077
     }
     return missing;
   }

@@ -54,17 +54,19 @@ export async function runPrewarmCommand(options: PrewarmCommandOptions): Promise
       once('config', 'error', `${describeError(error)}; ${config ? 'keeping the last good config' : 'not pre-warming until it loads'}`);
       if (!config) return undefined;
     }
+    if (journalDir?.usable) journalDir.dir.close();
+    // Even with pre-warm off: the DaemonSet's cache volume is created 0755, which the kubelet
+    // path would refuse; this process is what makes it the provider's.
+    journalDir = prepareOwnCacheDir(config.cacheDir);
+    if (journalDir.usable && journalDir.tightenedFrom !== undefined) logger.info(`cache directory ${config.cacheDir} had mode ${journalDir.tightenedFrom.toString(8)} (ours, writable by nobody else): made it 700`);
     if (!config.prewarm.enabled) {
       once('state', 'info', 'pre-warm is off in the config (prewarm.enabled: false): the kubelet path refreshes tokens itself');
       return undefined;
     }
-    if (journalDir?.usable) journalDir.dir.close();
-    journalDir = prepareOwnCacheDir(config.cacheDir);
     if (!journalDir.usable) {
       once('state', 'error', `cache directory ${config.cacheDir} ${journalDir.reason}; nothing to pre-warm into (check the DaemonSet's cache volume)`);
       return undefined;
     }
-    if (journalDir.tightenedFrom !== undefined) logger.info(`cache directory ${config.cacheDir} had mode ${journalDir.tightenedFrom.toString(8)} (ours, writable by nobody else): made it 700`);
     const cache = openCacheStore(journalDir.dir, (reason) => logger.warn(reason), clock);
     const specs = await nodeWarmSpecs(config, cache, env, clock.now());
     const configured = specs.filter((s) => s.configured).length;

@@ -55,6 +55,13 @@ describe('install on kubeadm nodes', () => {
     assert.deepEqual(s.versionCalls, ['/usr/bin/kubelet']);
   });
 
+  it('a fresh node: the state directory it creates inside the provider\'s cache directory leaves that directory usable (0700)', async () => {
+    const root = makeHost(kubeadmDebian());
+    await install(root, fakeState({ kubeletVersion: 'Kubernetes v1.30.2' }));
+    assert.equal(modeOf(root, '/var/lib/aliyun-acr-credential-provider'), 0o700, 'the provider trusts its cache directory only at 0700');
+    assert.equal(modeOf(root, '/var/lib/aliyun-acr-credential-provider/installer'), 0o700);
+  });
+
   it('RPM: creates /etc/sysconfig/kubelet when the drop-in references it and it is missing', async () => {
     const root = makeHost(kubeadmRpm());
     const state = fakeState({ kubeletVersion: 'Kubernetes v1.29.0' });

@@ -16,6 +16,7 @@ import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { parseAllDocuments } from 'yaml';
 import { readConfigFile } from '../../src/config/load.ts';
 import { DEFAULT_CACHE_DIR } from '../../src/config/resolve.ts';
+import { STATE_DIR } from '../../src/install/paths.ts';
 import { REPO_ROOT } from '../helpers/run-provider.ts';
 
 const DEPLOY = join(REPO_ROOT, 'packaging', 'deploy');
@@ -164,14 +165,16 @@ describe('Kubernetes manifests', { skip: noKustomize }, () => {
           c.volumeMounts.map((m: Obj) => {
             const v = volumes[m.name];
             assert.ok(v, `${c.name} mounts unknown volume ${m.name}`);
-            const source = v.hostPath ? `host:${v.hostPath.path}` : v.configMap ? `configMap:${v.configMap.name}` : 'other';
+            const source = v.hostPath ? `host:${v.hostPath.path}` : v.configMap ? `configMap:${v.configMap.name}` : v.emptyDir ? 'emptyDir' : 'other';
             return `${source} -> ${m.mountPath}${m.readOnly ? ' ro' : ''}`;
           }).sort();
         const [cm] = byKind(objs, 'ConfigMap');
         assert.deepEqual(mounts(pod.initContainers[0]), [`configMap:${cm?.metadata.name} -> ${CONFIG_MOUNT} ro`, 'host:/ -> /host']);
         assert.deepEqual(mounts(pod.containers[0]), [`configMap:${cm?.metadata.name} -> ${CONFIG_MOUNT} ro`, `host:${NODE_CONFIG_DIR} -> /host${NODE_CONFIG_DIR}`]);
-        // The cache at the provider's own path (the default cacheDir), the config it reads read-only.
-        assert.deepEqual(mounts(pod.containers[1]), [`host:${NODE_CONFIG_DIR} -> /host${NODE_CONFIG_DIR} ro`, `host:${CACHE_DIR} -> ${CACHE_DIR}`]);
+        // The cache at the provider's own path (the default cacheDir), the installer's journal in it
+        // hidden behind an empty directory, the config it reads read-only.
+        assert.deepEqual(mounts(pod.containers[1]), [`emptyDir -> ${CACHE_DIR}/installer ro`, `host:${NODE_CONFIG_DIR} -> /host${NODE_CONFIG_DIR} ro`, `host:${CACHE_DIR} -> ${CACHE_DIR}`]);
+        assert.equal(`${CACHE_DIR}/installer`, STATE_DIR, 'the mask covers the installer state');
         // A subPath mount would never see ConfigMap edits.
         for (const c of containersOf(pod)) for (const m of c.volumeMounts) assert.equal(m.subPath, undefined);
       });

@@ -3,7 +3,7 @@
 // config's off switch, and stops at SIGTERM.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -102,9 +102,11 @@ describe('the prewarm command', { concurrency: true }, () => {
       }
     }));
 
-  it('prewarm.enabled: false: says so once and writes nothing', () =>
+  it('prewarm.enabled: false: says so once and writes nothing, but still makes the 0755 cache volume the provider\'s (0700)', () =>
     withCloud(async (c) => {
       const config = writeConfig(c.dir, c.e, { registries: [{ domains: [EE] }], prewarm: { enabled: false } }, 'off.json');
+      mkdirSync(c.cacheDir, { mode: 0o755 });
+      chmodSync(c.cacheDir, 0o755);
       const p = startPrewarm(c, config);
       try {
         await p.waitFor(/info: pre-warm is off in the config \(prewarm\.enabled: false\)/);
@@ -114,7 +116,8 @@ describe('the prewarm command', { concurrency: true }, () => {
         await p.exited;
       }
       assert.equal(c.e.calls().length, 0, 'no cloud call');
-      assert.ok(!existsSync(c.cacheDir) || readdirSync(c.cacheDir).length === 0, 'nothing written');
+      assert.deepEqual(readdirSync(c.cacheDir), [], 'nothing written');
+      assert.equal(statSync(c.cacheDir).mode & 0o777, 0o700);
       assert.equal(p.output().stderr.match(/pre-warm is off/g)?.length, 1);
     }));
 
