@@ -29,6 +29,8 @@ export interface CacheStore {
   lastServed(key: string): number | undefined;
   /** The keys of this cache that start with `prefix`. */
   keys(prefix: string): string[];
+  /** Closes what the store opened (a long-running process opens one per pass). */
+  close(): void;
 }
 
 export function openCacheStore(directory: TrustedDir, onIgnoredFile: (reason: string) => void, clock: Clock = systemClock): CacheStore {
@@ -114,6 +116,10 @@ export function openCacheStore(directory: TrustedDir, onIgnoredFile: (reason: st
       } catch {
         return [];
       }
+    },
+    close() {
+      if (locks) locks.close();
+      locks = undefined;
     },
   };
 }

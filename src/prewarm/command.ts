@@ -3,7 +3,7 @@
 // the node's own identity, logging each refresh and counting it in the cache's counters journal.
 import { hostname } from 'node:os';
 import { prepareOwnCacheDir } from '../cache/cache-dir.ts';
-import { openCacheStore } from '../cache/store.ts';
+import { openCacheStore, type CacheStore } from '../cache/store.ts';
 import { loadConfig } from '../config/load.ts';
 import type { FlagValues, ProviderConfig } from '../config/resolve.ts';
 import { describeError, isProviderError } from '../errors.ts';
@@ -45,6 +45,14 @@ export async function runPrewarmCommand(options: PrewarmCommandOptions): Promise
   const calls = new Map<string, InvocationSummary>();
   let config: ProviderConfig | undefined;
   let journalDir: ReturnType<typeof prepareOwnCacheDir> | undefined;
+  let openStore: CacheStore | undefined;
+  /** Each pass opens the cache afresh (its path, mode or owner may have changed): close the last one. */
+  const closeCache = (): void => {
+    openStore?.close();
+    openStore = undefined;
+    if (journalDir?.usable) journalDir.dir.close();
+    journalDir = undefined;
+  };
 
   const pass = async (): Promise<PassSetup | undefined> => {
     try {
@@ -54,7 +62,7 @@ export async function runPrewarmCommand(options: PrewarmCommandOptions): Promise
       once('config', 'error', `${describeError(error)}; ${config ? 'keeping the last good config' : 'not pre-warming until it loads'}`);
       if (!config) return undefined;
     }
-    if (journalDir?.usable) journalDir.dir.close();
+    closeCache();
     // Even with pre-warm off: the DaemonSet's cache volume is created 0755, which the kubelet
     // path would refuse; this process is what makes it the provider's.
     journalDir = prepareOwnCacheDir(config.cacheDir);
@@ -68,6 +76,7 @@ export async function runPrewarmCommand(options: PrewarmCommandOptions): Promise
       return undefined;
     }
     const cache = openCacheStore(journalDir.dir, (reason) => logger.warn(reason), clock);
+    openStore = cache;
     const specs = await nodeWarmSpecs(config, cache, env, clock.now());
     const configured = specs.filter((s) => s.configured).length;
     once('state', 'info', `keeping ${specs.length} ${specs.length === 1 ? 'registry' : 'registries'} warm (${configured} from the config, ${specs.length - configured} served within ${Math.round(config.prewarm.servedWithinMs / 3600_000)}h): ${specs.map((s) => s.host).join(', ') || 'none yet'}`);
@@ -99,12 +108,12 @@ export async function runPrewarmCommand(options: PrewarmCommandOptions): Promise
   try {
     await runPrewarm({ clock, signal: options.signal, policy: options.policy ?? DEFAULT_PREWARM_POLICY, pass, onRefresh, ...(options.onIdle ? { onIdle: options.onIdle } : {}) });
   } finally {
-    if (journalDir?.usable) journalDir.dir.close();
+    closeCache();
   }
 }
 
 /** A registry fetched with the node's identity through the CR API, as the kubelet's miss path does. */
-function cloudTarget(spec: WarmSpec, config: ProviderConfig, cache: ReturnType<typeof openCacheStore>, logger: Logger, calls: Map<string, InvocationSummary>): WarmTarget {
+function cloudTarget(spec: WarmSpec, config: ProviderConfig, cache: CacheStore, logger: Logger, calls: Map<string, InvocationSummary>): WarmTarget {
   return {
     key: spec.key,
     host: spec.host,

@@ -51,6 +51,8 @@ export class MemoryCache implements CacheStore {
     return [...this.#entries.keys()].filter((k) => k.startsWith(prefix));
   }
 
+  close(): void {}
+
   /** A node replaced by a new one: nothing on its disk. */
   wipe(): void {
     this.#entries.clear();
