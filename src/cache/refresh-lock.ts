@@ -6,15 +6,15 @@
 // atomic mkdir by the first invocation that misses, before it loads the miss path: the others see
 // at once that someone is on it and only wait for the result, without loading the cloud SDKs
 // (~0.2 s of CPU each, which on a busy node is what delays the one process doing the work). The
-// holder keeps the directory's mtime fresh; one untouched for LOCK_STALE_MS belongs to a dead
-// process and is taken over (dir-lock.ts holds that rule). The lock only saves token calls: a lost
+// holder keeps the directory's mtime fresh and names itself in it; one untouched for
+// LOCK_STALE_MS whose holder is gone is taken over (dir-lock.ts holds that rule). The lock only saves token calls: a lost
 // race costs one extra call, never a wrong answer, so waiters give up before their own deadline
 // and refresh on their own.
 import { rmSync, utimesSync } from 'node:fs';
 import type { Clock } from '../resilience/clock.ts';
 import { tryDirLock } from './dir-lock.ts';
 
-/** A lock untouched this long belongs to a dead process and may be taken over. */
+/** A lock untouched this long, whose holder is not alive, is taken over. */
 export const LOCK_STALE_MS = 5000;
 /**
  * Time kept back from the deadline for a waiter's own refresh after a fruitless wait. Until then a
@@ -37,7 +37,7 @@ export function dirRefreshLock(path: string): RefreshLock {
   const marker = `${path}.claim`;
   return {
     tryTake() {
-      const taken = tryDirLock(marker, LOCK_STALE_MS);
+      const taken = tryDirLock(marker, LOCK_STALE_MS, true);
       if (taken === 'held') return 'held';
       if (taken !== 'taken') return { unavailable: taken.error };
       // Liveness is a matter of real processes, so the touch runs on the wall clock whatever the

@@ -1,10 +1,11 @@
 // The one refresh lock: the `<path>.claim` directory (dirRefreshLock), its stale takeover, and
 // awaitOrClaimRefresh, in one process and across processes.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { MAX_HOLD_MS } from '../../../src/cache/dir-lock.ts';
 import { LOCK_STALE_MS, awaitOrClaimRefresh, dirRefreshLock, type RefreshLock } from '../../../src/cache/refresh-lock.ts';
 import { systemClock } from '../../../src/resilience/clock.ts';
 import { sleep } from '../../../src/resilience/retry.ts';
@@ -63,6 +64,30 @@ describe('dirRefreshLock in one process', () => {
     const file = join(root, `file${n++}`);
     writeFileSync(file, '');
     assert.deepEqual(dirRefreshLock(join(file, 'k')).tryTake(), { unavailable: 'ENOTDIR' });
+  });
+
+  it('names its holder; a stale claim naming a live process is kept until MAX_HOLD_MS, then taken over', () => {
+    const path = lockPath();
+    const release = take(dirRefreshLock(path));
+    assert.equal(readFileSync(`${path}.claim/pid`, 'utf8'), String(process.pid));
+    const age = (ms: number) => {
+      const then = new Date(Date.now() - ms);
+      utimesSync(`${path}.claim`, then, then);
+    };
+    age(LOCK_STALE_MS + 2000);
+    assert.equal(dirRefreshLock(path).tryTake(), 'held', 'stale by its mtime, but its holder (this process) is alive');
+    age(MAX_HOLD_MS + 2000);
+    take(dirRefreshLock(path))();
+    release();
+  });
+
+  it('a stale claim naming a process that is gone is taken over', () => {
+    const path = lockPath();
+    mkdirSync(`${path}.claim`);
+    writeFileSync(`${path}.claim/pid`, '2147483646');
+    const old = new Date(Date.now() - LOCK_STALE_MS - 2000);
+    utimesSync(`${path}.claim`, old, old);
+    take(dirRefreshLock(path))();
   });
 
   it('a stale claim (dead owner) is taken over', () => {
@@ -175,6 +200,22 @@ describe('dirRefreshLock across processes', () => {
       await second.waitForLine(/^busy$/);
       await second.finished;
       release();
+    } finally {
+      await killAndWait(holder);
+    }
+  });
+
+  it('a live holder whose event loop is blocked past the stale time (starved, compiling) is not taken over', { timeout: 30_000 }, async () => {
+    const path = lockPath();
+    const lock = dirRefreshLock(path);
+    const holder = runFixture('lock-holder.ts', [path]);
+    try {
+      await holder.waitForLine(/^locked$/);
+      holder.child.stdin?.write(`block ${LOCK_STALE_MS + 4000}\n`);
+      await sleep(LOCK_STALE_MS + 2000);
+      assert.ok(Date.now() - statSync(`${path}.claim`).mtimeMs > LOCK_STALE_MS, 'its mtime went stale');
+      assert.equal(lock.tryTake(), 'held', 'a live holder keeps its lock, touched or not');
+      await holder.waitForLine(/^unblocked$/);
     } finally {
       await killAndWait(holder);
     }
