@@ -90,6 +90,24 @@ export class HostFs {
     }
   }
 
+  /** The first `bytes` bytes of a regular file (fewer when it is shorter); undefined when missing. */
+  head(hostPath: string, bytes: number): Buffer | undefined {
+    let fd: number;
+    try {
+      fd = openSync(this.resolve(hostPath), constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+    try {
+      if (!fstatSync(fd).isFile()) return Buffer.alloc(0);
+      const buffer = Buffer.alloc(bytes);
+      return buffer.subarray(0, readSync(fd, buffer, 0, bytes, 0));
+    } finally {
+      closeSync(fd);
+    }
+  }
+
   readText(hostPath: string): string | undefined {
     return this.read(hostPath)?.toString('utf8');
   }

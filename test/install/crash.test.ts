@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { BUNDLE, REPO_ROOT, cleanup, fakeBinary, kubeadmDebian, makeHost, snapshot, writeFile, type Snapshot } from './helpers.ts';
+import { BUNDLE, REPO_ROOT, cleanup,  kubeadmDebian, makeHost, snapshot, writeFile, type Snapshot } from './helpers.ts';
+import { fakePayload } from './fake-payload.ts';
 import { FakeNode, runCli } from './fake-node.ts';
 
 const FIXTURE = join(REPO_ROOT, 'test', 'install', 'fixtures', 'crash-at-change.ts');
@@ -17,7 +18,7 @@ let binary: string;
 before(async () => {
   assert.ok(existsSync(BUNDLE), 'run npm run build first');
   node = await FakeNode.start();
-  binary = fakeBinary();
+  binary = fakePayload();
 });
 after(async () => {
   await node.close();
@@ -57,7 +58,7 @@ describe('a crash at every change', () => {
       node.kubeletReads(root, KUBELET_READS);
       const crashed = await fixture('install', root, k);
       assert.equal(crashed.signal, 'SIGKILL', `change ${k}: ${crashed.stderr}`);
-      const rerun = await runCli(node, ['install', '--host-root', root, '--binary', binary, '--configure-kubelet', ...node.flags()]);
+      const rerun = await runCli(node, ['install', '--host-root', root, '--payload', binary, '--configure-kubelet', ...node.flags()]);
       assert.equal(rerun.code, 0, `change ${k}: ${rerun.stderr}`);
       assert.deepEqual(snapshot(root), reference.tree, `killed before change ${k}:\n${crashed.stderr}\n${rerun.stderr}`);
       assert.equal(node.loaded(), node.current(root, KUBELET_READS), `killed before change ${k}: the kubelet runs the installed files`);
@@ -65,7 +66,7 @@ describe('a crash at every change', () => {
   });
 
   it('upgrade (new binary, new matchImages): killed before each of its changes, the next install ends fully upgraded', async () => {
-    const upgrade = { binary: fakeBinary('#!/bin/sh\necho provider v2\n'), providerConfig: writeFile('registries:\n  - domains: [registry.example.com]\n') };
+    const upgrade = { binary: fakePayload({ build: 2 }), providerConfig: writeFile('registries:\n  - domains: [registry.example.com]\n') };
     const probe = makeHost(kubeadmDebian());
     await cleanRun('install', probe);
     const reference = await cleanRun('install', probe, upgrade);
@@ -76,7 +77,7 @@ describe('a crash at every change', () => {
       node.kubeletReads(root, KUBELET_READS);
       const crashed = await fixture('install', root, k, upgrade);
       assert.equal(crashed.signal, 'SIGKILL', `change ${k}: ${crashed.stderr}`);
-      const rerun = await runCli(node, ['install', '--host-root', root, '--binary', upgrade.binary, '--provider-config', upgrade.providerConfig, '--configure-kubelet', ...node.flags()]);
+      const rerun = await runCli(node, ['install', '--host-root', root, '--payload', upgrade.binary, '--provider-config', upgrade.providerConfig, '--configure-kubelet', ...node.flags()]);
       assert.equal(rerun.code, 0, `change ${k}: ${rerun.stderr}`);
       assert.deepEqual(snapshot(root), reference.tree, `killed before change ${k}:\n${crashed.stderr}\n${rerun.stderr}`);
       assert.equal(node.loaded(), node.current(root, KUBELET_READS), `killed before change ${k}: the kubelet runs the upgraded files`);

@@ -6,7 +6,8 @@
 // them); what it runs is what it loaded at its last `systemctl restart`.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { BUNDLE, cleanup, fakeBinary, kubeadmDebian, makeHost, snapshot, type Snapshot } from './helpers.ts';
+import { BUNDLE, cleanup,  kubeadmDebian, makeHost, snapshot, type Snapshot } from './helpers.ts';
+import { fakePayload } from './fake-payload.ts';
 import { FakeNode, runCli, startCli, until, type Step } from './fake-node.ts';
 import { existsSync } from 'node:fs';
 
@@ -17,7 +18,7 @@ let installed: Snapshot;
 
 before(async () => {
   assert.ok(existsSync(BUNDLE), 'run npm run build first');
-  binary = fakeBinary();
+  binary = fakePayload();
   const node = await FakeNode.start();
   try {
     const root = makeHost(kubeadmDebian());
@@ -31,7 +32,7 @@ before(async () => {
 after(cleanup);
 
 function installArgs(root: string, node: FakeNode, healthTimeout = '2s'): string[] {
-  return ['install', '--host-root', root, '--binary', binary, '--configure-kubelet', ...node.flags(healthTimeout)];
+  return ['install', '--host-root', root, '--payload', binary, '--configure-kubelet', ...node.flags(healthTimeout)];
 }
 
 type Point = 'before writes' | 'after writes' | 'during restart' | 'during the health wait';
