@@ -6,9 +6,11 @@ import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { BUNDLE, cleanup,  kubeadmDebian, makeHost, readHost, snapshot, tempDir } from './helpers.ts';
+import { BUNDLE, cleanup, kubeadmDebian, makeHost, readHost, snapshot, tempDir } from './helpers.ts';
 import { fakePayload } from './fake-payload.ts';
 import { FakeNode, runCli } from './fake-node.ts';
+
+const WRAPPER = '/etc/kubernetes/credential-provider/bin/aliyun-acr-credential-provider';
 
 let node: FakeNode;
 before(async () => {
@@ -24,22 +26,22 @@ describe('bundle: install / uninstall / sync-config', () => {
   it('install, second install, dry-run and uninstall on a kubeadm node, through nsenter', async () => {
     const root = makeHost(kubeadmDebian());
     const original = snapshot(root);
-    const binary = fakePayload();
+    const payload = fakePayload();
     const callsBefore = node.calls().length;
     const common = ['--host-root', root, ...node.flags()];
 
-    const dry = await runCli(node, ['install', ...common, '--payload', binary, '--configure-kubelet', '--dry-run']);
+    const dry = await runCli(node, ['install', ...common, '--payload', payload, '--configure-kubelet', '--dry-run']);
     assert.equal(dry.code, 0, dry.stderr);
     assert.match(dry.stdout, /\+KUBELET_EXTRA_ARGS=--image-credential-provider-config=/);
     assert.deepEqual(snapshot(root), original);
 
-    const first = await runCli(node, ['install', ...common, '--payload', binary, '--configure-kubelet']);
+    const first = await runCli(node, ['install', ...common, '--payload', payload, '--configure-kubelet']);
     assert.equal(first.code, 0, first.stderr);
     assert.equal(first.stdout, '');
     assert.match(first.stderr, /info: installed: .*restarted kubelet\.service, healthy/);
     assert.equal(parse(readHost(root, '/etc/kubernetes/credential-provider/config.yaml')).providers[0].name, 'aliyun-acr-credential-provider');
 
-    const second = await runCli(node, ['install', ...common, '--payload', binary, '--configure-kubelet']);
+    const second = await runCli(node, ['install', ...common, '--payload', payload, '--configure-kubelet']);
     assert.equal(second.code, 0, second.stderr);
     assert.match(second.stderr, /nothing to change, no restart/);
 
@@ -49,6 +51,8 @@ describe('bundle: install / uninstall / sync-config', () => {
     assert.deepEqual(node.calls().slice(callsBefore), [
       '/usr/bin/kubelet --version', // dry run
       '/usr/bin/kubelet --version',
+      `${WRAPPER} --version`, // the smoke test, before the kubelet's files
+      `${WRAPPER} --config /etc/kubernetes/aliyun-acr-credential-provider/config.json`,
       'systemctl daemon-reload',
       'systemctl restart kubelet.service',
       '/usr/bin/kubelet --version', // second install
@@ -89,10 +93,10 @@ describe('bundle: install / uninstall / sync-config', () => {
     assert.match(r.stderr, /does not look like a node/);
   });
 
-  it('without --binary outside the single-file binary: exit 2', async () => {
+  it('without --payload outside the single-file binary: exit 2', async () => {
     const r = await runCli(node, ['install', '--host-root', makeHost(kubeadmDebian()), ...node.flags()]);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /pass --binary PATH/);
+    assert.match(r.stderr, /pass --payload DIR/);
   });
 
   it('the test-only --host-system flag is gone', async () => {

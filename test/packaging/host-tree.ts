@@ -27,7 +27,7 @@ export const NODE_CONFIG = '/etc/kubernetes/aliyun-acr-credential-provider/confi
 const INSTALL_BASE = '/opt/aliyun-acr-credential-provider';
 
 /** The binfmt_misc registration of qemu-aarch64 (Debian's qemu-user-static, with the F flag). */
-const QEMU_AARCH64 =
+export const QEMU_AARCH64 =
   ':qemu-aarch64:M::\\x7fELF\\x02\\x01\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00\\xb7\\x00:\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff:/usr/bin/qemu-aarch64-static:F';
 
 const which = (cmd: string): string => spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).stdout.trim();
