@@ -208,7 +208,11 @@ export class HostFs {
 
   /** Removes a directory and everything in it (symlinks inside are removed, never followed). */
   removeTree(hostPath: string): void {
-    this.inParent(hostPath, (dir, name) => rmSync(dir.at(name), { recursive: true, force: true }));
+    try {
+      this.inParent(hostPath, (dir, name) => rmSync(dir.at(name), { recursive: true, force: true }));
+    } catch (error) {
+      if (!isMissing(error)) throw error;
+    }
   }
 
   /** Renames an entry within one directory (no-op when `from` is missing); replaces an empty directory or a file at `to`. */
