@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { BUNDLE, cleanup } from './helpers.ts';
 import { FakeNode } from './fake-node.ts';
-import { installPeaks, largePayload } from './rss-scenarios.ts';
+import { INSTALLER_PEAK_MIB, installPeaks, largePayload } from './rss-scenarios.ts';
 
-const LIMIT_KIB = 96 * 1024;
+const LIMIT_KIB = INSTALLER_PEAK_MIB * 1024;
 
 let node: FakeNode;
 before(async () => {

@@ -19,6 +19,10 @@ export const SCENARIOS = ['fresh', 'installed', 'upgraded'] as const;
 export const INSTALL_NODE_OPTIONS = '--max-semi-space-size=1';
 export type Scenario = (typeof SCENARIOS)[number];
 
+/** Bounds the tests enforce: install's own peak (memory.test.ts), the smoke test's provider (test/packaging/no-libc-install.test.ts). */
+export const INSTALLER_PEAK_MIB = 96;
+export const SMOKE_PROVIDER_PEAK_MIB = 72;
+
 /** A stand-in payload whose binary is `mib` MiB; `variant` changes its bytes (an upgrade). */
 export function largePayload(mib: number, variant: number): string {
   return fakePayload({ binaryMiB: mib, build: variant });

@@ -14,6 +14,7 @@ import { kubeletRequest } from '../helpers/run-provider.ts';
 import { ensurePayloads, payloadDirOf } from '../binary/build-outputs.ts';
 import { FakeNode, runCli } from '../install/fake-node.ts';
 import { cleanup, kubeadmDebian, snapshot, tempDir, writeTree } from '../install/helpers.ts';
+import { providerPeakRssKib, SMOKE_PROVIDER_PEAK_MIB } from '../install/rss-scenarios.ts';
 import { BIN_DIR, buildHostTree, cannotRun, NODE_CONFIG, runInTree, WRAPPER, type Arch, type HostTree } from './host-tree.ts';
 
 const NOT_ACR_IMAGE = 'docker.io/library/nginx';
@@ -83,6 +84,15 @@ for (const arch of ['amd64', 'arm64'] as Arch[]) {
     });
   });
 }
+
+describe('amd64: the smoke test\'s provider', { skip: cannotRun('amd64') }, () => {
+  it(`peaks under ${SMOKE_PROVIDER_PEAK_MIB} MiB (it runs in the install container's cgroup: packaging/deploy sets the limit from this)`, async () => {
+    const config = join(tempDir('acr-smoke-rss-'), 'config.json');
+    writeFileSync(config, '{}\n');
+    const kib = await providerPeakRssKib([join(payloadDirOf('amd64'), 'aliyun-acr-credential-provider')], config);
+    assert.ok(kib < SMOKE_PROVIDER_PEAK_MIB * 1024, `peak RSS ${Math.round(kib / 1024)} MiB`);
+  });
+});
 
 describe('amd64: a payload that cannot run on the node leaves it byte-identical', { skip: cannotRun('amd64') }, () => {
   it('a library left out of the payload: the smoke test shows the loader\'s error; nothing of the kubelet changed', async () => {
