@@ -17,6 +17,7 @@ import { InstallError } from './errors.ts';
 
 export interface HostStat {
   mode: number; // permission bits only
+  uid: number;
   size: number;
   isFile: boolean;
   isDirectory: boolean;
@@ -115,7 +116,7 @@ export class HostFs {
   stat(hostPath: string): HostStat | undefined {
     try {
       const st = statSync(this.resolve(hostPath));
-      return { mode: st.mode & 0o7777, size: st.size, isFile: st.isFile(), isDirectory: st.isDirectory() };
+      return { mode: st.mode & 0o7777, uid: st.uid, size: st.size, isFile: st.isFile(), isDirectory: st.isDirectory() };
     } catch (error) {
       if (isMissing(error)) return undefined;
       throw error;

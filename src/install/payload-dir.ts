@@ -47,9 +47,17 @@ export function planPayload(fs: HostFs, base: string, source: PayloadSource): Pa
 /**
  * What differs between an installed directory and its manifest (`expected`: the manifest it must
  * hold; default: the one it holds), or undefined when every listed file has its size, sha256 and
- * mode, and nothing else is there.
+ * mode, everything in it is root's and writable by root alone (the kubelet runs it as root), and
+ * nothing else is there.
  */
 export function payloadProblem(fs: HostFs, dir: string, expected?: Buffer): string | undefined {
+  const entries = ['', ...listTree(fs, dir)].map((rel) => (rel === '' ? dir : `${dir}/${rel}`));
+  for (const path of entries) {
+    const st = fs.stat(path);
+    if (st === undefined) continue;
+    if (st.uid !== 0 && st.uid !== process.geteuid?.()) return `${path} is owned by uid ${st.uid}`;
+    if ((st.mode & 0o022) !== 0) return `${path} has mode 0${st.mode.toString(8)}, not ${st.isDirectory ? '0755' : 'writable by root alone'}`;
+  }
   const text = fs.read(`${dir}/${PAYLOAD_MANIFEST}`);
   if (text === undefined) return `${dir}/${PAYLOAD_MANIFEST} is missing`;
   if (expected !== undefined && !text.equals(expected)) return `${dir}/${PAYLOAD_MANIFEST} differs from the payload's`;

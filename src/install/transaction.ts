@@ -67,7 +67,7 @@ export function dirsToCreate(fs: HostFs, changes: FileChange[], payload?: Payloa
 /** Runs the transaction to its end: resolves when committed, throws when rolled back. */
 export async function runTransaction(ctx: TxContext, tx: Transaction): Promise<void> {
   const { fs } = ctx;
-  for (const c of tx.changes) fs.assertWritable(fs.parentOf(c.path));
+  for (const dir of [...tx.changes.map((c) => fs.parentOf(c.path)), ...(tx.payload ? [posix.dirname(tx.payload.dir)] : [])]) fs.assertWritable(dir);
   const createdDirs = dirsToCreate(fs, tx.changes, tx.payload);
   const journal: Journal = { version: 1, operation: tx.operation, phase: 'applying', restart: tx.restart ?? null, changes: [], createdDirs, removeDirs: tx.removeDirs ?? [] };
   if (tx.payload) journal.payload = { dir: tx.payload.dir, replaced: tx.payload.replace };

@@ -4,7 +4,7 @@
 // In-process, with payloads in the real format whose binary and loader are /bin/sh stand-ins.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InstallError } from '../../src/install/errors.ts';
 import { runInstall } from '../../src/install/install.ts';
@@ -151,5 +151,37 @@ describe('install: the payload behind the wrapper', () => {
     const c = await install(root, payload);
     assert.ok(c.logs.some((l) => /the installed payload is damaged \(\S+lib\/libc\.so\.6 is missing\): installing it again/.test(l)), c.logs.join('\n'));
     assert.deepEqual(snapshot(root), installed);
+  });
+});
+
+describe('install: a payload directory another user could change', () => {
+  it('a base directory owned by another user is refused before anything is written', async () => {
+    const root = makeHost(kubeadmDebian({ [`${BASE}/.keep`]: '' }));
+    chownSync(join(root, BASE), 1000, 1000);
+    const before = snapshot(root);
+    await rejects(install(root, fakePayload()), /\.aliyun-acr-credential-provider is owned by uid 1000, who could redirect what the installer writes there/);
+    assert.deepEqual(snapshot(root), before);
+  });
+
+  for (const what of ['lib/libc.so.6', 'lib'] as const) {
+    it(`an installed ${what === 'lib' ? 'directory' : 'library'} that uid 1000 owns makes the payload damaged: installed again, root's`, async () => {
+      const root = makeHost(kubeadmDebian());
+      const payload = fakePayload();
+      await install(root, payload);
+      chownSync(join(root, dirOf(payload), what), 1000, 1000);
+      const c = await install(root, payload);
+      assert.ok(c.logs.some((l) => new RegExp(`the installed payload is damaged \\(\\S+/${what.replace('.', '\\.')} is owned by uid 1000`).test(l)), c.logs.join('\n'));
+      assert.equal(statSync(join(root, dirOf(payload), what)).uid, 0);
+      assert.deepEqual(readdirSync(join(root, BASE)), [dirOf(payload).split('/').pop()]);
+    });
+  }
+
+  it('an installed file writable by its group makes the payload damaged', async () => {
+    const root = makeHost(kubeadmDebian());
+    const payload = fakePayload();
+    await install(root, payload);
+    chmodSync(join(root, dirOf(payload), 'aliyun-acr-credential-provider'), 0o775);
+    const c = await install(root, payload);
+    assert.ok(c.logs.some((l) => /aliyun-acr-credential-provider has mode 0775, not writable by root alone/.test(l)), c.logs.join('\n'));
   });
 });
