@@ -198,13 +198,11 @@ export class HostFs {
   }
 
   remove(hostPath: string): void {
-    this.inParent(hostPath, (dir, name) => {
-      try {
-        unlinkSync(dir.at(name));
-      } catch (error) {
-        if (!isMissing(error)) throw error;
-      }
-    });
+    try {
+      this.inParent(hostPath, (dir, name) => unlinkSync(dir.at(name)));
+    } catch (error) {
+      if (!isMissing(error)) throw error;
+    }
   }
 
   /** Removes a directory and everything in it (symlinks inside are removed, never followed). */

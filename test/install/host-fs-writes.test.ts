@@ -33,3 +33,12 @@ describe('HostFs writes', () => {
     assert.deepEqual([st.uid, st.mode & 0o7777, readFileSync(join(root, '/opt/bin/tool'), 'utf8')], [0, 0o755, 'new\n']);
   });
 });
+
+describe('HostFs removals of what is not there', () => {
+  it('remove, removeTree and rmdirIfEmpty of a path whose directory does not exist are no-ops', () => {
+    const fs = new HostFs(makeHost({ '/etc/keep': '' }));
+    fs.remove('/etc/missing/file');
+    fs.removeTree('/etc/missing/dir');
+    assert.equal(fs.rmdirIfEmpty('/etc/missing/dir'), true);
+  });
+});
