@@ -3,9 +3,9 @@
 // gets every file put back and a second restart. An install writes the provider's own files
 // first (its payload directory, the wrapper, its config), then runs the smoke test, and only
 // then the kubelet's files: a provider that does not run on the node is rolled back before the
-// kubelet is pointed at it. Writes are atomic, so each file is always either
-// its old or its new version. A run that finds a journal finishes that transaction first
-// (recoverJournal): rolled back when it stopped while writing, else restarted and checked again.
+// kubelet is pointed at it. Writes are atomic, so each file is always either its old or its new
+// version. A run that finds a journal finishes that transaction first (recoverJournal): rolled
+// back when it stopped while writing, else restarted and checked again.
 // Once the journal is written, SIGTERM no longer stops the run: it finishes the decision (the
 // pod's grace period covers a health wait, a rollback and a second one); SIGKILL leaves the
 // journal for the next run.
