@@ -1,6 +1,7 @@
 // The payload to install: a directory holding the binary, its loader and libraries, and
 // manifest.json (src/payload). From --payload, else the directory of the running single-file
 // binary: in the image and on a node alike, that is the payload's own directory.
+import { realpathSync } from 'node:fs';
 import { posix } from 'node:path';
 import { readRegularFile } from '../fs/regular-file.ts';
 import { PAYLOAD_MANIFEST } from '../payload/layout.ts';
@@ -22,7 +23,9 @@ export interface PayloadSource {
 export function sourcePayloadDir(explicit: string | undefined): string {
   if (explicit !== undefined) return explicit;
   const sea = process.getBuiltinModule('node:sea') as { isSea?: () => boolean } | undefined;
-  if (sea?.isSea?.() === true) return posix.dirname(process.execPath);
+  // Resolved: without /proc (a chroot) Node's execPath is the name it was started by, which in
+  // the image is the entrypoint symlink into the payload.
+  if (sea?.isSea?.() === true) return posix.dirname(realpathSync(process.execPath));
   throw new InstallError('not running as the single-file binary: pass --payload DIR, a payload directory (npm run build:binary writes dist/payload/linux-<arch>)', { usage: true });
 }
 
