@@ -1,0 +1,46 @@
+// The provider's executable in the kubelet's bin dir: the /bin/sh wrapper (src/payload/wrapper.ts)
+// that execs the installed payload through its own loader. Writing it (a temp file renamed over
+// the name) is the switch between versions; the kubelet resolves and execs it per call, so
+// neither needs a restart. A node installed before the payload existed has the bare binary there:
+// it is replaced the same way.
+import { describeError } from '../errors.ts';
+import { renderWrapper } from '../payload/wrapper.ts';
+import { bytes, fileChange, type Content, type FileChange } from './changes.ts';
+import { InstallError } from './errors.ts';
+import type { HostFs } from './host-fs.ts';
+import { PROVIDER_NAME } from './paths.ts';
+
+export const WRAPPER_MODE = 0o755;
+const MAX_WRAPPER_BYTES = 64 * 1024; // larger: a binary, only hashed
+
+export function wrapperPath(fs: HostFs, binDir: string): string {
+  return fs.realHostPath(`${binDir}/${PROVIDER_NAME}`);
+}
+
+export function wrapperText(installDir: string, loader: string): Buffer {
+  try {
+    return Buffer.from(renderWrapper(installDir, loader));
+  } catch (error) {
+    throw new InstallError(`${describeError(error)}; choose another --bin-dir`, { usage: true });
+  }
+}
+
+export function wrapperChange(fs: HostFs, binDir: string, installDir: string, loader: string): FileChange | undefined {
+  const path = wrapperPath(fs, binDir);
+  const st = fs.stat(path);
+  let before: Content | undefined;
+  if (st !== undefined) before = st.isFile && st.size <= MAX_WRAPPER_BYTES ? bytes(fs.read(path) as Buffer) : fs.digest(path);
+  return fileChange(path, 'binary', before, st?.mode, bytes(wrapperText(installDir, loader)), WRAPPER_MODE);
+}
+
+/** The install directory a wrapper names, when `text` is exactly what renderWrapper writes for it. */
+export function wrappedInstallDir(text: string): { installDir: string; loader: string } | undefined {
+  const m = /^#!\/bin\/sh\nexec '([^']+)\/lib\/([^'/]+)' /.exec(text);
+  if (!m) return undefined;
+  const [, installDir, loader] = m as unknown as [string, string, string];
+  try {
+    return renderWrapper(installDir, loader) === text ? { installDir, loader } : undefined;
+  } catch {
+    return undefined;
+  }
+}
