@@ -57,7 +57,7 @@ export async function runInstall(ctx: RunContext, inputs: InstallInputs): Promis
       restart: plan.restart,
       ...(plan.payload ? { payload: plan.payload } : {}),
       prune,
-      smokeTest: () => smokeTest(ctx.host.runPlugin, plan.smoke),
+      smokeTest: (candidate) => smokeTest(ctx.host.runPlugin, candidate === undefined ? plan.smoke : { ...plan.smoke, candidate }),
     });
     const payload = plan.payload ? `installed ${plan.payload.dir} (${plan.source.manifest.files.length} files, ${plan.source.bytes} bytes), ` : '';
     ctx.log('info', `installed: ${payload}${describeChanges(plan.changes)}; the provider passed its smoke test${plan.restart ? `; restarted ${plan.restart.unit}, healthy` : '; no restart needed'}`);

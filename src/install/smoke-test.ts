@@ -12,6 +12,7 @@ export const SMOKE_IMAGE = 'docker.io/library/nginx';
 
 export interface SmokeTarget {
   executable: string; // host path, as the kubelet runs it: <bin dir>/<provider name>
+  candidate?: string; // a new wrapper beside it, run instead (and named as the executable in messages)
   args: string[]; // of the CredentialProviderConfig entry
   apiVersion: string; // of the entry: the request's and the response's
   version?: string; // the payload's; undefined: not checked
@@ -23,13 +24,14 @@ export function smokeRequest(apiVersion: string): string {
 
 /** undefined when the provider answered as it must; else one line saying what happened and what to do. */
 export async function smokeTest(run: PluginRunner, target: SmokeTarget): Promise<string | undefined> {
+  const path = target.candidate ?? target.executable;
   if (target.version !== undefined) {
-    const v = await run(target.executable, ['--version'], '');
+    const v = await run(path, ['--version'], '');
     if (v.code !== 0) return failure(`${target.executable} --version`, v);
     if (v.stdout !== `${target.version}\n`) return `${target.executable} --version printed ${JSON.stringify(v.stdout.slice(0, 80))}, not the installed version ${target.version}: the wrapper does not run the installed files`;
   }
   const command = [target.executable, ...target.args].join(' ');
-  const r = await run(target.executable, target.args, smokeRequest(target.apiVersion));
+  const r = await run(path, target.args, smokeRequest(target.apiVersion));
   if (r.code !== 0) return failure(`${command} (a kubelet request for ${SMOKE_IMAGE})`, r);
   const wrong = responseProblem(r.stdout, target.apiVersion);
   return wrong === undefined ? undefined : `${command} answered a kubelet request for ${SMOKE_IMAGE} with ${JSON.stringify(r.stdout.slice(0, 200))}: ${wrong}`;

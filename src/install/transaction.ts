@@ -1,9 +1,9 @@
 // Applies a list of file changes as one transaction: journal first, then the writes, then (when
 // the kubelet must see them) one restart and a health watch; a kubelet that does not come back
 // gets every file put back and a second restart. An install writes the provider's own files
-// first (its payload directory, the wrapper, its config), then runs the smoke test, and only
-// then the kubelet's files: a provider that does not run on the node is rolled back before the
-// kubelet is pointed at it. Writes are atomic, so each file is always either its old or its new
+// first (its payload directory, its config, a new wrapper as a candidate beside the old one),
+// runs the smoke test on them, then switches the wrapper and writes the kubelet's files: a
+// provider that does not run on the node is rolled back before the kubelet runs or is pointed at it. Writes are atomic, so each file is always either its old or its new
 // version. A run that finds a journal finishes that transaction first (recoverJournal): rolled
 // back when it stopped while writing, else restarted and checked again.
 // Once the journal is written, SIGTERM no longer stops the run: it finishes the decision (the
@@ -18,6 +18,7 @@ import type { HostSystem } from './host-system.ts';
 import { readJournal, removeJournal, writeJournal, type Journal, type RestartPlan } from './journal.ts';
 import { installPayload, prunePayloads, rollbackPayload, type PayloadStep } from './payload-dir.ts';
 import { readManifest } from './state.ts';
+import { candidatePath } from './wrapper-file.ts';
 import { pruneBackups, putBack, store } from './stored.ts';
 
 export type { RestartPlan } from './journal.ts';
@@ -42,13 +43,21 @@ export interface Transaction {
   removeDirs?: string[]; // removed when empty once committed
   payload?: PayloadStep; // installed before the files
   prune?: { base: string; keep: string[] }[]; // payload directories removed once committed, but those kept
-  /** Run once the provider's own files are written, before the kubelet's: a problem rolls back. */
-  smokeTest?: () => Promise<string | undefined>;
+  /**
+   * Run once the provider's own files are written, before the kubelet's: a problem rolls back.
+   * A new wrapper is tested at `candidate` (wrapper-file.ts) and only then renamed into place.
+   */
+  smokeTest?: (candidate: string | undefined) => Promise<string | undefined>;
 }
 
 /** The provider's own files, written before its smoke test; the kubelet's come after it. */
 function providersOwn(c: FileChange): boolean {
   return c.kind === 'binary' || c.kind === 'provider-config';
+}
+
+/** A wrapper to write (rather than a bare binary to copy, or a removal): tested as a candidate first. */
+function isNewWrapper(c: FileChange): boolean {
+  return c.kind === 'binary' && c.after?.bytes !== undefined;
 }
 
 class SmokeTestFailed extends Error {}
@@ -82,9 +91,12 @@ export async function runTransaction(ctx: TxContext, tx: Transaction): Promise<v
       for (const dir of createdDirs) fs.mkdirs(dir);
       if (tx.payload) await installPayload(fs, tx.payload);
       const first = tx.smokeTest ? tx.changes.filter(providersOwn) : tx.changes;
-      for (const c of first) await write(fs, c);
-      const problem = await tx.smokeTest?.();
+      const wrapper = tx.smokeTest ? first.find(isNewWrapper) : undefined;
+      for (const c of first) await (c === wrapper ? write(fs, { ...c, path: candidatePath(c.path) }) : write(fs, c));
+      const problem = await tx.smokeTest?.(wrapper && candidatePath(wrapper.path));
       if (problem !== undefined) throw new SmokeTestFailed(problem);
+      // The switch: the very file that passed becomes the kubelet's executable.
+      if (wrapper) fs.renameWithin(fs.parentOf(wrapper.path), posix.basename(candidatePath(wrapper.path)), posix.basename(wrapper.path));
       for (const c of tx.changes) if (!first.includes(c)) await write(fs, c);
     } catch (error) {
       await putBackFiles(ctx, journal);
@@ -171,6 +183,7 @@ async function putBackFiles(ctx: TxContext, journal: Journal): Promise<void> {
     if (ours) await putBack(fs, c.path, c.before);
     else ctx.log('warn', `${c.path} was changed by someone else meanwhile; left as it is`);
   }
+  for (const c of journal.changes) if (c.kind === 'binary') fs.remove(candidatePath(c.path));
   if (journal.payload) rollbackPayload(fs, journal.payload.dir, journal.payload.replaced);
   for (const dir of [...journal.createdDirs].reverse()) fs.rmdirIfEmpty(dir);
 }

@@ -1,8 +1,10 @@
 // The provider's executable in the kubelet's bin dir: the /bin/sh wrapper (src/payload/wrapper.ts)
-// that execs the installed payload through its own loader. Writing it (a temp file renamed over
-// the name) is the switch between versions; the kubelet resolves and execs it per call, so
-// neither needs a restart. A node installed before the payload existed has the bare binary there:
+// that execs the installed payload through its own loader. A new wrapper is written as a
+// candidate beside it, smoke-tested there, and renamed over the name: that rename is the switch
+// between versions, and the kubelet never runs a version that has not passed. The kubelet
+// resolves and execs it per call, so neither needs a restart. A node installed before the payload existed has the bare binary there:
 // it is replaced the same way.
+import { posix } from 'node:path';
 import { describeError } from '../errors.ts';
 import { renderWrapper } from '../payload/wrapper.ts';
 import { bytes, fileChange, type Content, type FileChange } from './changes.ts';
@@ -15,6 +17,15 @@ const MAX_WRAPPER_BYTES = 64 * 1024; // larger: a binary, only hashed
 
 export function wrapperPath(fs: HostFs, binDir: string): string {
   return fs.realHostPath(`${binDir}/${PROVIDER_NAME}`);
+}
+
+/**
+ * Where a new wrapper is written and smoke-tested before it is renamed over the kubelet's
+ * executable: beside it (same directory, same mount), hidden from the kubelet, which only ever
+ * looks up `<bin dir>/<provider name>`.
+ */
+export function candidatePath(wrapper: string): string {
+  return `${posix.dirname(wrapper)}/.${posix.basename(wrapper)}.candidate`;
 }
 
 export function wrapperText(installDir: string, loader: string): Buffer {

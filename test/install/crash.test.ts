@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { BUNDLE, REPO_ROOT, cleanup, kubeadmDebian, makeHost, runInChroot, snapshot, writeFile, type Snapshot } from './helpers.ts';
 import { fakePayload } from './fake-payload.ts';
 import { FakeNode, runCli } from './fake-node.ts';
@@ -108,9 +108,10 @@ describe('a crash at every change', () => {
     const stepOf = (pattern: RegExp) => Number(listed.stderr.split('\n').find((l) => pattern.test(l))?.match(/^step (\d+):/)?.[1]);
     const points = {
       'the payload copy (the binary)': stepOf(/^step \d+: copy \S+\.tmp\/aliyun-acr-credential-provider$/),
-      'the switch (the wrapper written)': stepOf(new RegExp(`^step \\d+: write ${WRAPPER}$`)),
+      'the new wrapper written beside the old (the candidate)': stepOf(/^step \d+: write \S+\/\.aliyun-acr-credential-provider\.candidate$/),
+      'the switch (the candidate renamed over the wrapper)': stepOf(new RegExp(`^step \\d+: rename \\S+\\.candidate ${basename(WRAPPER)}$`)),
     };
-    points['just after the switch' as keyof typeof points] = points['the switch (the wrapper written)'] + 1;
+    points['just after the switch' as keyof typeof points] = points['the switch (the candidate renamed over the wrapper)'] + 1;
     for (const [name, k] of Object.entries(points)) {
       assert.ok(k > 0, `${name}: ${listed.stderr}`);
       for (const signal of ['SIGKILL', 'SIGTERM'] as const) {

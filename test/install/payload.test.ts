@@ -80,7 +80,8 @@ describe('install: the payload behind the wrapper', () => {
     assert.deepEqual(seen, original, 'the kubelet files were untouched while it ran');
     assert.equal(restartsThen, 0);
     const calls = readState(state).pluginCalls ?? [];
-    assert.deepEqual(calls.map((c) => [c.path, ...c.args]), [[WRAPPER, '--version'], [WRAPPER, '--config', NODE_CONFIG]]);
+    const candidate = `${BIN}/.aliyun-acr-credential-provider.candidate`; // renamed over WRAPPER once it passed
+    assert.deepEqual(calls.map((c) => [c.path, ...c.args]), [[candidate, '--version'], [candidate, '--config', NODE_CONFIG]]);
     assert.deepEqual(JSON.parse(calls[1]!.stdin), { kind: 'CredentialProviderRequest', apiVersion: 'credentialprovider.kubelet.k8s.io/v1beta1', image: 'docker.io/library/nginx' });
     assert.notDeepEqual(kubeletFiles(root), original, 'then the kubelet was configured');
     assert.deepEqual(readState(state).restarts, ['kubelet.service']);
@@ -107,6 +108,31 @@ describe('install: the payload behind the wrapper', () => {
     assert.deepEqual(snapshot(root), installed);
     assert.equal(readState(state).restarts, undefined);
   });
+
+  for (const outcome of ['passes', 'fails'] as const) {
+    it(`an upgrade whose new version ${outcome} the smoke test: while it runs, the kubelet's executable still runs the previous version`, async () => {
+      const root = makeHost(kubeadmDebian());
+      const old = fakePayload();
+      await install(root, old);
+      const oldWrapper = readFileSync(join(root, WRAPPER), 'utf8');
+      const next = outcome === 'passes' ? fakePayload({ build: 2 }) : fakePayload({ build: 2, omit: ['lib/libc.so.6'] });
+      const state = fakeState({});
+      const seen: string[] = [];
+      state.state.plugin = async (path, args, stdin) => {
+        seen.push(readFileSync(join(root, WRAPPER), 'utf8'));
+        return runInChroot(root, path, args, stdin);
+      };
+      const run = install(root, next, state);
+      if (outcome === 'fails') await rejects(run, /the installed provider failed its smoke test: \S+\/aliyun-acr-credential-provider --version exited 127: .*libc\.so\.6/);
+      else await run;
+      assert.equal(seen.length, outcome === 'passes' ? 2 : 1, 'smoke-test runs: --version, then (when it passed) a request');
+      for (const wrapper of seen) assert.equal(wrapper, oldWrapper, 'the kubelet\'s executable did not change while the new version was tested');
+      const tested = (readState(state).pluginCalls ?? []).map((c) => c.path);
+      assert.ok(tested.every((p) => p !== WRAPPER && p.startsWith(`${BIN}/.`)), `the smoke test ran a candidate beside the wrapper: ${tested.join(', ')}`);
+      assert.equal(readFileSync(join(root, WRAPPER), 'utf8'), outcome === 'passes' ? renderWrapper(dirOf(next), manifestOf(next).loader) : oldWrapper);
+      assert.deepEqual(readdirSync(join(root, BIN)).filter((n) => n.endsWith('.candidate')), [], 'no candidate left behind');
+    });
+  }
 
   it('a wrapper that runs another version than the payload\'s fails the smoke test', async () => {
     const root = makeHost(kubeadmDebian());
