@@ -10,7 +10,7 @@ import { BUNDLE, cleanup, kubeadmDebian, makeHost, readHost, snapshot, tempDir }
 import { fakePayload } from './fake-payload.ts';
 import { FakeNode, runCli } from './fake-node.ts';
 
-const WRAPPER = '/etc/kubernetes/credential-provider/bin/aliyun-acr-credential-provider';
+const CANDIDATE = '/etc/kubernetes/credential-provider/bin/.aliyun-acr-credential-provider.candidate'; // renamed over <bin dir>/aliyun-acr-credential-provider once it passed
 
 let node: FakeNode;
 before(async () => {
@@ -51,8 +51,8 @@ describe('bundle: install / uninstall / sync-config', () => {
     assert.deepEqual(node.calls().slice(callsBefore), [
       '/usr/bin/kubelet --version', // dry run
       '/usr/bin/kubelet --version',
-      `${WRAPPER} --version`, // the smoke test, before the kubelet's files
-      `${WRAPPER} --config /etc/kubernetes/aliyun-acr-credential-provider/config.json`,
+      `${CANDIDATE} --version`, // the smoke test of the new wrapper beside the old, before the switch and the kubelet's files
+      `${CANDIDATE} --config /etc/kubernetes/aliyun-acr-credential-provider/config.json`,
       'systemctl daemon-reload',
       'systemctl restart kubelet.service',
       '/usr/bin/kubelet --version', // second install

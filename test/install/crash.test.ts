@@ -6,10 +6,10 @@
 // SIGTERM at the payload copy and at the switch does not stop the install.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { BUNDLE, REPO_ROOT, cleanup, kubeadmDebian, makeHost, runInChroot, snapshot, writeFile, type Snapshot } from './helpers.ts';
+import { BUNDLE, REPO_ROOT, cleanup, tempDir, kubeadmDebian, makeHost, runInChroot, snapshot, writeFile, type Snapshot } from './helpers.ts';
 import { fakePayload } from './fake-payload.ts';
 import { FakeNode, runCli } from './fake-node.ts';
 
@@ -54,6 +54,24 @@ function fixture(operation: 'install' | 'uninstall', root: string, killAt: numbe
   return new Promise((resolve) => child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr })));
 }
 
+/**
+ * A node with the provider installed and its kubelet running it: a copy (cp -a, modes kept) of
+ * one installed tree, which is what a clean install leaves every time (crash tests start ~40 runs
+ * from it; installing each one again cost a third of their time).
+ */
+let installedTemplate: string | undefined;
+async function installedNode(): Promise<string> {
+  if (installedTemplate === undefined) {
+    const template = makeHost(kubeadmDebian());
+    await cleanRun('install', template);
+    installedTemplate = template;
+  }
+  const root = tempDir('acr-host-');
+  execFileSync('cp', ['-a', `${installedTemplate}/.`, root]);
+  node.kubeletStartedOn(root, KUBELET_READS);
+  return root;
+}
+
 /** The number of changes a clean run makes, and the tree it leaves. */
 async function cleanRun(operation: 'install' | 'uninstall', root: string, upgrade?: Upgrade): Promise<{ changes: number; tree: Snapshot }> {
   const r = await fixture(operation, root, 0, upgrade);
@@ -85,9 +103,7 @@ describe('a crash at every change', () => {
     const reference = await cleanRun('install', probe, upgrade);
     assert.ok(reference.changes >= 8, `changes counted: ${reference.changes}`);
     for (let k = 1; k <= reference.changes; k++) {
-      const root = makeHost(kubeadmDebian());
-      await cleanRun('install', root);
-      node.kubeletReads(root, KUBELET_READS);
+      const root = await installedNode();
       const crashed = await fixture('install', root, k, upgrade);
       assert.equal(crashed.signal, 'SIGKILL', `change ${k}: ${crashed.stderr}`);
       const running = await wrapperVersion(root);
@@ -115,9 +131,7 @@ describe('a crash at every change', () => {
     for (const [name, k] of Object.entries(points)) {
       assert.ok(k > 0, `${name}: ${listed.stderr}`);
       for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
-        const root = makeHost(kubeadmDebian());
-        await cleanRun('install', root);
-        node.kubeletReads(root, KUBELET_READS);
+        const root = await installedNode();
         const run = await fixture('install', root, k, upgrade, { SIGNAL: signal });
         if (signal === 'SIGKILL') {
           assert.equal(run.signal, 'SIGKILL', `${name}: ${run.stderr}`);
@@ -142,9 +156,7 @@ describe('a crash at every change', () => {
     const reference = await cleanRun('uninstall', probe);
     assert.deepEqual(reference.tree, original);
     for (let k = 1; k <= reference.changes; k++) {
-      const root = makeHost(kubeadmDebian());
-      await cleanRun('install', root);
-      node.kubeletReads(root, KUBELET_READS);
+      const root = await installedNode();
       const crashed = await fixture('uninstall', root, k);
       assert.equal(crashed.signal, 'SIGKILL', `change ${k}: ${crashed.stderr}`);
       const rerun = await runCli(node, ['uninstall', '--host-root', root, ...node.flags()]);

@@ -81,6 +81,12 @@ export class FakeNode {
     writeFileSync(join(this.dir, 'kubelet-reads'), `${paths.join('\n')}\n`);
   }
 
+  /** As if the kubelet had just (re)started on `root`: it reads these files (as kubeletReads) and runs them. */
+  kubeletStartedOn(root: string, paths: string[]): void {
+    this.kubeletReads(root, paths);
+    writeFileSync(join(this.dir, 'loaded'), this.current(root, paths));
+  }
+
   /** What the running kubelet loaded at its last restart ('' before any restart). */
   loaded(): string {
     const file = join(this.dir, 'loaded');
