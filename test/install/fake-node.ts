@@ -12,7 +12,7 @@ import { BUNDLE, REPO_ROOT, tempDir } from './helpers.ts';
 
 export const FAKE_BIN = join(REPO_ROOT, 'test', 'install', 'fixtures', 'bin');
 
-export type Step = 'version' | 'daemon-reload' | 'restart' | 'plugin';
+export type Step = 'version' | 'daemon-reload' | 'restart' | 'plugin' | 'arm';
 
 /** Polls `check` every 10 ms; fails after `ms` (a generous bound, not a timing assertion). */
 export async function until(check: () => boolean, what: string, ms = 30_000): Promise<void> {
@@ -54,9 +54,10 @@ export class Healthz {
 /**
  * How the node's kubelet behaves: `good` is healthy whatever it loaded; `bad` cannot start with
  * the provider's flags (unhealthy once a restart loaded them); `starting` answers 500 until the
- * test changes it (a slow start, to hold the installer in its health wait).
+ * test changes it (a slow start, to hold the installer in its health wait); `needs-provider` cannot
+ * start without the provider's flags (what uninstall must not leave behind).
  */
-export type Kubelet = 'good' | 'bad' | 'starting';
+export type Kubelet = 'good' | 'bad' | 'starting' | 'needs-provider';
 
 export class FakeNode {
   readonly dir = tempDir('acr-node-');
@@ -65,7 +66,8 @@ export class FakeNode {
   readonly healthz: Healthz;
   private constructor(healthz: Healthz) {
     this.healthz = healthz;
-    healthz.judge = () => this.kubelet === 'good' || (this.kubelet === 'bad' && !this.loaded().includes('--image-credential-provider'));
+    const withProvider = () => this.loaded().includes('--image-credential-provider');
+    healthz.judge = () => this.kubelet === 'good' || (this.kubelet === 'bad' && !withProvider()) || (this.kubelet === 'needs-provider' && withProvider());
   }
 
   static async start(version = 'Kubernetes v1.30.2'): Promise<FakeNode> {
@@ -117,6 +119,17 @@ export class FakeNode {
     return this.calls().filter((c) => c.startsWith('systemctl restart '));
   }
 
+  /** Whether a transient timer is armed (made by systemd-run, not stopped since). */
+  timerArmed(): boolean {
+    return existsSync(join(this.dir, 'armed'));
+  }
+
+  /** The arguments (after "systemd-run") of the last timer armed, stopped or not; undefined: none ever. */
+  lastArmed(): string[] | undefined {
+    const file = join(this.dir, 'last-armed');
+    return existsSync(file) ? readFileSync(file, 'utf8').split('\n').slice(0, -1) : undefined;
+  }
+
   block(step: Step): void {
     rmSync(join(this.dir, `blocked-${step}`), { force: true });
     writeFileSync(join(this.dir, `block-${step}`), '');
@@ -145,7 +158,7 @@ export class FakeNode {
 
   close(): Promise<void> {
     for (const child of this.children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    for (const step of ['version', 'daemon-reload', 'restart', 'plugin'] as const) this.release(step);
+    for (const step of ['version', 'daemon-reload', 'restart', 'plugin', 'arm'] as const) this.release(step);
     return this.healthz.close();
   }
 }
