@@ -1,10 +1,11 @@
-// What the install, uninstall and sync-config subcommands share: their common flags, turning
+// What the install, uninstall, recover and sync-config subcommands share: their common flags, turning
 // parsed flags into a run context, logging, SIGTERM, and turning failures into one line and an
 // exit code.
 import type { Argv } from 'yargs';
 import { describeError } from '../errors.ts';
 import { parseGoDuration } from '../kubelet/go-duration.ts';
 import { formatText } from '../log/logger.ts';
+import { hostDeadMan, nsenterCommand } from './dead-man.ts';
 import { InstallError } from './errors.ts';
 import { HostFs } from './host-fs.ts';
 import { realHostSystem } from './host-system.ts';
@@ -35,15 +36,19 @@ export function installerLog(level: 'error' | 'warn' | 'info', line: string): vo
   process.stderr.write(`${formatText(level, line)}\n`);
 }
 
-export function runContext(args: Record<string, unknown>, writeStdout: (text: string) => Promise<void>, signal: AbortSignal): RunContext {
+/** `armsDeadMan`: false for `recover`, which runs as the dead-man timer's service and only disarms it. */
+export function runContext(args: Record<string, unknown>, writeStdout: (text: string) => Promise<void>, signal: AbortSignal, armsDeadMan = true): RunContext {
+  const health = { timeoutMs: durationMs('health-timeout', String(args['health-timeout'])), intervalMs: durationMs('health-interval', String(args['health-interval'])) };
+  const healthzUrl = String(args['healthz-url']);
   return {
     fs: new HostFs(String(args['host-root'])),
-    host: realHostSystem(String(args['healthz-url'])),
-    health: { timeoutMs: durationMs('health-timeout', String(args['health-timeout'])), intervalMs: durationMs('health-interval', String(args['health-interval'])) },
+    host: realHostSystem(healthzUrl),
+    health,
     dryRun: args['dry-run'] === true,
     log: installerLog,
     out: writeStdout,
     signal,
+    deadMan: hostDeadMan({ health, healthzUrl, log: installerLog, host: nsenterCommand(), arms: armsDeadMan }),
   };
 }
 

@@ -58,6 +58,7 @@ export async function runInstall(ctx: RunContext, inputs: InstallInputs): Promis
       ...(plan.payload ? { payload: plan.payload } : {}),
       prune,
       smokeTest: (candidate) => smokeTest(ctx.host.runPlugin, candidate === undefined ? plan.smoke : { ...plan.smoke, candidate }),
+      rescuePayload: plan.installDir, // the new payload: written before the restart, removed only by a rollback
     });
     const payload = plan.payload ? `installed ${plan.payload.dir} (${plan.source.manifest.files.length} files, ${plan.source.bytes} bytes), ` : '';
     ctx.log('info', `installed: ${payload}${describeChanges(plan.changes)}; the provider passed its smoke test${plan.restart ? `; restarted ${plan.restart.unit}, healthy` : '; no restart needed'}`);

@@ -40,6 +40,7 @@ export interface Journal {
   failure?: string; // why it is rolling back
   payload?: { dir: string; replaced: boolean }; // a payload directory installed (a damaged copy moved aside) before the files
   prune?: { base: string; keep: string[] }[]; // payload directories removed once committed, but those kept
+  rescuePayload?: string; // the payload directory the dead-man timer runs recover from (dead-man.ts)
 }
 
 export function readJournal(fs: HostFs): Journal | undefined {

@@ -37,7 +37,8 @@ export async function withInstallerState(ctx: TxContext, lockWaitMs: number, bod
   }
 }
 
-function tidy(fs: HostFs, createdDirs: string[]): void {
+/** Drops backups nothing needs and, when nothing is installed, the state directory and `createdDirs`. */
+export function tidy(fs: HostFs, createdDirs: string[]): void {
   try {
     if (readJournal(fs) !== undefined) return;
     const manifest = readManifest(fs);
@@ -50,7 +51,8 @@ function tidy(fs: HostFs, createdDirs: string[]): void {
   }
 }
 
-async function takeLock(fs: HostFs, waitMs: number, log: (line: string) => void, signal: AbortSignal | undefined): Promise<() => void> {
+/** Waits up to `waitMs` for a live holder; takes over a lock whose holder is gone. Returns the release. */
+export async function takeLock(fs: HostFs, waitMs: number, log: (line: string) => void, signal: AbortSignal | undefined): Promise<() => void> {
   const me = `${process.pid} ${startTime(process.pid)}\n`;
   const deadline = Date.now() + waitMs;
   let waiting = false;

@@ -7,11 +7,12 @@
 // version. A run that finds a journal finishes that transaction first (recoverJournal): rolled
 // back when it stopped while writing, else restarted and checked again.
 // Once the journal is written, SIGTERM no longer stops the run: it finishes the decision (the
-// pod's grace period covers a health wait, a rollback and a second one); SIGKILL leaves the
-// journal for the next run.
+// pod's grace period covers a health wait, a rollback and a second one). Against SIGKILL then, a
+// host timer armed before the restart finishes it if no run does (dead-man.ts).
 import { posix } from 'node:path';
 import { describeError } from '../errors.ts';
 import type { FileChange } from './changes.ts';
+import { watched, type DeadMan } from './dead-man.ts';
 import { InstallError } from './errors.ts';
 import type { HostFs } from './host-fs.ts';
 import type { HostSystem } from './host-system.ts';
@@ -34,6 +35,7 @@ export interface TxContext {
   health: HealthOptions;
   log: (level: 'info' | 'warn', line: string) => void;
   signal?: AbortSignal; // SIGTERM
+  deadMan?: DeadMan; // none: nothing armed (in-process tests)
 }
 
 export interface Transaction {
@@ -48,6 +50,8 @@ export interface Transaction {
    * A new wrapper is tested at `candidate` (wrapper-file.ts) and only then renamed into place.
    */
   smokeTest?: (candidate: string | undefined) => Promise<string | undefined>;
+  /** A payload directory (host path) present until the transaction ends: the dead-man timer runs recover from it. */
+  rescuePayload?: string;
 }
 
 /** The provider's own files, written before its smoke test; the kubelet's come after it. */
@@ -81,6 +85,7 @@ export async function runTransaction(ctx: TxContext, tx: Transaction): Promise<v
   const journal: Journal = { version: 1, operation: tx.operation, phase: 'applying', restart: tx.restart ?? null, changes: [], createdDirs, removeDirs: tx.removeDirs ?? [] };
   if (tx.payload) journal.payload = { dir: tx.payload.dir, replaced: tx.payload.replace };
   if (tx.prune?.length) journal.prune = tx.prune;
+  if (tx.rescuePayload) journal.rescuePayload = tx.rescuePayload;
   for (const c of tx.changes) journal.changes.push({ path: c.path, kind: c.kind, before: await store(fs, c.path, c.before, c.beforeMode), after: c.after ? { sha256: c.after.sha256, mode: c.mode } : null });
   if (ctx.signal?.aborted) throw stoppedBeforeChanges();
   await writeJournal(fs, journal);
@@ -107,7 +112,7 @@ export async function runTransaction(ctx: TxContext, tx: Transaction): Promise<v
     if (journal.restart === null) return await commit(fs, journal);
     journal.phase = 'restarting';
     await writeJournal(fs, journal);
-    await settle(ctx, journal);
+    await watched(ctx, journal, () => settle(ctx, journal));
   } finally {
     ctx.signal?.removeEventListener('abort', onTerm);
   }
@@ -120,14 +125,17 @@ export async function runTransaction(ctx: TxContext, tx: Transaction): Promise<v
 export async function recoverJournal(ctx: TxContext): Promise<void> {
   const journal = readJournal(ctx.fs);
   if (journal === undefined) return;
-  if (journal.phase === 'committed') return await commit(ctx.fs, journal);
+  if (journal.phase === 'committed') {
+    await commit(ctx.fs, journal);
+    return await ctx.deadMan?.disarm(); // the timer the killed run armed
+  }
   if (journal.phase === 'applying') {
     ctx.log('warn', `an earlier ${journal.operation} stopped while writing files: putting the previous files back (the kubelet never ran with them)`);
     await putBackFiles(ctx, journal);
     return endJournal(ctx.fs);
   }
   ctx.log('warn', `an earlier ${journal.operation} stopped at "${journal.phase}": finishing it first`);
-  await settle(ctx, journal);
+  await watched(ctx, journal, () => settle(ctx, journal));
   ctx.log('info', `finished the earlier ${journal.operation}: ${journal.restart?.unit} healthy`);
 }
 

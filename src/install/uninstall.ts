@@ -31,7 +31,9 @@ export async function runUninstall(ctx: RunContext): Promise<void> {
     const plan = planUninstall(fs, manifest);
     for (const w of plan.warnings) ctx.log('warn', w);
     const prune = [...new Set(plan.payloadDirs.map((d) => posix.dirname(d)))].map((base) => ({ base, keep: [] }));
-    await runTransaction(ctx, { operation: 'uninstall', changes: plan.changes, restart: plan.restart, removeDirs: manifest.createdDirs, prune });
+    // The installed payload: pruned only once the uninstall is committed, so there during the health wait.
+    const rescuePayload = manifest.payloads?.[0];
+    await runTransaction(ctx, { operation: 'uninstall', changes: plan.changes, restart: plan.restart, removeDirs: manifest.createdDirs, prune, ...(rescuePayload ? { rescuePayload } : {}) });
     stateDirs.createdDirs.push(...manifest.createdDirs); // those the state directory kept busy go once it is gone
     ctx.log('info', `uninstalled: ${describeChanges(plan.changes) || 'nothing left to take out'}${plan.restart ? `; restarted ${plan.restart.unit}, healthy` : ''}`);
   });

@@ -14,10 +14,20 @@ import { PayloadError } from './errors.ts';
  * can compare it with what is on disk.
  */
 export function renderWrapper(installDir: string, loader: string): string {
+  const [ld, inhibit, libraryPath, lib, binary] = loaderCommand(installDir, loader) as [string, string, string, string, string];
+  return `#!/bin/sh\nexec ${shellQuote(ld)} ${inhibit} ${libraryPath} ${shellQuote(lib)} --argv0 "$0" ${shellQuote(binary)} "$@"\n`;
+}
+
+/**
+ * The argv that runs the binary of the payload in `installDir` through its own loader, as the
+ * wrapper does (without --argv0): append the provider's arguments. For callers that exec
+ * without a shell (the installer's dead-man timer, dead-man.ts).
+ */
+export function loaderCommand(installDir: string, loader: string): string[] {
   const dir = checkInstallDir(installDir);
   if (!LOADER_NAME.test(loader)) throw new PayloadError(`"${loader}" is not a dynamic loader's file name (expected ld-linux-<arch>.so.<n>)`);
   const lib = `${dir}/${PAYLOAD_LIB_DIR}`;
-  return `#!/bin/sh\nexec ${shellQuote(`${lib}/${loader}`)} --inhibit-cache --library-path ${shellQuote(lib)} --argv0 "$0" ${shellQuote(`${dir}/${PAYLOAD_BINARY}`)} "$@"\n`;
+  return [`${lib}/${loader}`, '--inhibit-cache', '--library-path', lib, `${dir}/${PAYLOAD_BINARY}`];
 }
 
 /** An absolute, normalised path without control characters (one readable line in the script). */

@@ -5,8 +5,9 @@ import { getCredentialsCommand } from './get-credentials.ts';
 import { metricsCommand } from './metrics.ts';
 import { prewarmCommand } from './prewarm.ts';
 import { installCommand } from './install.ts';
+import { recoverCommand } from './recover.ts';
 import { syncConfigCommand } from './sync-config.ts';
 import { uninstallCommand } from './uninstall.ts';
 import type { CliCommand } from './types.ts';
 
-export const COMMANDS: readonly CliCommand[] = [getCredentialsCommand, dockerCredentialHelperCommand, doctorCommand, metricsCommand, installCommand, uninstallCommand, syncConfigCommand, prewarmCommand];
+export const COMMANDS: readonly CliCommand[] = [getCredentialsCommand, dockerCredentialHelperCommand, doctorCommand, metricsCommand, installCommand, uninstallCommand, recoverCommand, syncConfigCommand, prewarmCommand];
