@@ -48,16 +48,25 @@ describe('bundle: install / uninstall / sync-config', () => {
     const un = await runCli(node, ['uninstall', ...common]);
     assert.equal(un.code, 0, un.stderr);
     assert.deepEqual(snapshot(root), original);
-    assert.deepEqual(node.calls().slice(callsBefore), [
+    const deadMan = 'aliyun-acr-credential-provider-recover';
+    assert.deepEqual(node.calls().slice(callsBefore).map((c) => c.replace(/^systemd-run .*/, 'systemd-run …')), [
       '/usr/bin/kubelet --version', // dry run
       '/usr/bin/kubelet --version',
       `${CANDIDATE} --version`, // the smoke test of the new wrapper beside the old, before the switch and the kubelet's files
       `${CANDIDATE} --config /etc/kubernetes/aliyun-acr-credential-provider/config.json`,
+      `systemctl stop ${deadMan}.timer`, // the dead-man timer: a stale one cleared, armed (deadman.test.ts) ...
+      `systemctl reset-failed ${deadMan}.service`,
+      'systemd-run …',
       'systemctl daemon-reload',
       'systemctl restart kubelet.service',
+      `systemctl stop ${deadMan}.timer`, // ... and disarmed once committed
       '/usr/bin/kubelet --version', // second install
-      'systemctl daemon-reload', // uninstall
+      `systemctl stop ${deadMan}.timer`, // uninstall
+      `systemctl reset-failed ${deadMan}.service`,
+      'systemd-run …',
+      'systemctl daemon-reload',
       'systemctl restart kubelet.service',
+      `systemctl stop ${deadMan}.timer`,
     ]);
   });
 
