@@ -8,6 +8,7 @@
 // this client is ours and is plugged into that library as a custom provider.
 import { ProviderError } from '../errors.ts';
 import { HttpTransportError, sendHttpRequest, type HttpResponse } from '../net/http-request.ts';
+import { isValidRegionId } from '../region-id.ts';
 import type { Deadline } from '../resilience/deadline.ts';
 import { withRetry } from '../resilience/retry.ts';
 
@@ -55,7 +56,7 @@ export class MetadataClient {
 
   async regionId(): Promise<string> {
     const region = (await this.get(REGION_PATH, 'region')).trim();
-    if (!/^[a-z]{2}-[a-z0-9-]+$/.test(region)) throw new ProviderError('metadata', `the metadata service returned an unexpected region id`);
+    if (!isValidRegionId(region)) throw new ProviderError('metadata', `the metadata service returned an unexpected region id`);
     return region;
   }
 
