@@ -19,7 +19,6 @@ export const MAX_TIMEOUT_MS = 55_000;
 
 export type CrNetwork = 'public' | 'vpc';
 
-export const DEFAULT_STS_ENDPOINT = 'https://sts.aliyuncs.com';
 /** What ACK RRSA trust policies expect (oidc:aud). */
 export const DEFAULT_SA_AUDIENCE = 'sts.aliyuncs.com';
 /** The annotation ack-pod-identity-webhook reads. */

@@ -10,6 +10,7 @@ import { ProviderError } from '../errors.ts';
 import { HttpTransportError, sendHttpRequest, type HttpResponse } from '../net/http-request.ts';
 import { isValidRegionId } from '../region-id.ts';
 import type { Deadline } from '../resilience/deadline.ts';
+import type { StsSession } from './sts-client.ts';
 import { withRetry } from '../resilience/retry.ts';
 
 export interface MetadataClientOptions {
@@ -21,13 +22,6 @@ export interface MetadataClientOptions {
   onRetry?: (message: string) => void;
   /** Every request, for the invocation summary and counters: e.g. ("metadata-token", 3, "200"). */
   onCall?: (action: string, ms: number, outcome: string) => void;
-}
-
-export interface RoleCredentials {
-  accessKeyId: string;
-  accessKeySecret: string;
-  securityToken: string;
-  expiresAt: number;
 }
 
 const TOKEN_PATH = '/latest/api/token';
@@ -60,7 +54,7 @@ export class MetadataClient {
     return region;
   }
 
-  async roleCredentials(roleName: string): Promise<RoleCredentials> {
+  async roleCredentials(roleName: string): Promise<StsSession> {
     // Parsed inside the retried operation: a truncated answer is worth another attempt.
     return this.get(`${ROLE_PATH}${encodeURIComponent(roleName)}`, 'credentials', roleName, (body) => parseRoleCredentials(body, roleName));
   }
@@ -179,7 +173,7 @@ export class MetadataClient {
   }
 }
 
-function parseRoleCredentials(body: string, roleName: string): RoleCredentials {
+function parseRoleCredentials(body: string, roleName: string): StsSession {
   let parsed: Record<string, unknown>;
   try {
     parsed = JSON.parse(body) as Record<string, unknown>;

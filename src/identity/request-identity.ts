@@ -8,6 +8,7 @@ import { ProviderError } from '../errors.ts';
 import type { CredentialProviderRequest } from '../kubelet/api.ts';
 import { RAM_ROLE_ARN, RAM_ROLE_NAME, roleArnOf } from './ram-names.ts';
 import { describeIdentity, identityCacheId, identitySourceFrom, shortHash, type CredentialSettings, type IdentitySource } from './identity-key.ts';
+import type { AssumeRoleWithOidcInput } from './sts-client.ts';
 import { checkTokenUsable, readServiceAccountClaims, type ServiceAccountClaims } from './sa-token.ts';
 
 
@@ -25,13 +26,8 @@ export interface IdentityConfig {
   serviceAccount: ServiceAccountSettings;
 }
 
-export interface OidcExchange {
-  roleArn: string;
-  oidcProviderArn: string;
-  /** The kubelet-issued JWT: a secret, never logged. */
-  token: string;
-  sessionName: string;
-  durationSeconds: number;
+/** The AssumeRoleWithOIDC call for a pod; `token` is the kubelet-issued JWT (a secret, never logged). */
+export interface OidcExchange extends AssumeRoleWithOidcInput {
   claims: ServiceAccountClaims;
 }
 

@@ -20,6 +20,7 @@ import { classifyStsCode, classifyStsThrown, type StsCallContext } from './sts-e
 const OpenApiClient = openapi.default;
 const STS_VERSION = '2015-04-01';
 
+/** Temporary credentials: from an STS call, or the ECS RAM role's from the metadata service. */
 export interface StsSession {
   accessKeyId: string;
   accessKeySecret: string;

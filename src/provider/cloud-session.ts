@@ -77,9 +77,7 @@ export class CloudSession {
     } else {
       const { oidc } = plan;
       caller = `ServiceAccount ${oidc.claims.namespace}/${oidc.claims.name}`;
-      base = createExchangedCredential(async () =>
-        assumeRoleWithOidc(await this.stsOptions(), caller, { roleArn: oidc.roleArn, oidcProviderArn: oidc.oidcProviderArn, token: oidc.token, sessionName: oidc.sessionName, durationSeconds: oidc.durationSeconds }),
-      );
+      base = createExchangedCredential(async () => assumeRoleWithOidc(await this.stsOptions(), caller, oidc));
     }
     return plan.assumeRole ? this.chainAssumeRole(base, caller, plan.assumeRole) : base;
   }
