@@ -6,6 +6,7 @@
 // mode is reported as such rather than hidden behind tokenless requests that will be refused.
 // @alicloud/credentials' own ECS provider hard-codes 100.100.100.200 and 1 s timeouts, so
 // this client is ours and is plugged into that library as a custom provider.
+import type { CallHooks } from '../acr/openapi-call.ts';
 import { ProviderError } from '../errors.ts';
 import { HttpTransportError, sendHttpRequest, type HttpResponse } from '../net/http-request.ts';
 import { isValidRegionId } from '../region-id.ts';
@@ -13,15 +14,13 @@ import type { Deadline } from '../resilience/deadline.ts';
 import type { StsSession } from './sts-client.ts';
 import { withRetry } from '../resilience/retry.ts';
 
-export interface MetadataClientOptions {
+/** onCall: every request, for the invocation summary and counters, e.g. ("metadata-token", 3, "200"). */
+export interface MetadataClientOptions extends CallHooks {
   endpoint: string;
   disableIMDSv1: boolean;
   /** Fall back to v1 when the token PUT times out or answers 5xx, as the SDKs do. Default false. */
   allowV1OnTokenFailure?: boolean;
   deadline: Deadline;
-  onRetry?: (message: string) => void;
-  /** Every request, for the invocation summary and counters: e.g. ("metadata-token", 3, "200"). */
-  onCall?: (action: string, ms: number, outcome: string) => void;
 }
 
 const TOKEN_PATH = '/latest/api/token';
