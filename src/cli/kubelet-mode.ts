@@ -4,7 +4,8 @@
 import type { FlagValues } from '../config/resolve.ts';
 import { decodeRequest, MAX_REQUEST_BYTES } from '../kubelet/request.ts';
 import { encodeResponse } from '../kubelet/response.ts';
-import { EXIT_OK, invocationDeadline, loadInvocationConfig, provideWithinDeadline, reportFailure, startInvocation } from './invocation.ts';
+import { EXIT_OK } from '../errors.ts';
+import { invocationDeadline, loadInvocationConfig, provideWithinDeadline, reportFailure, startInvocation } from './invocation.ts';
 import { readStdin } from './stdin.ts';
 
 export async function runKubeletMode(flags: FlagValues, writeStdout: (text: string) => Promise<void>): Promise<number> {

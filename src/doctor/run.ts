@@ -7,7 +7,7 @@ import { registryHostOf } from '../kubelet/request.ts';
 import { urlsMatch } from '../kubelet/match.ts';
 import { loadConfig } from '../config/load.ts';
 import type { FlagValues, ProviderConfig } from '../config/resolve.ts';
-import { describeError } from '../errors.ts';
+import { describeError, EXIT_FAILURE, EXIT_OK } from '../errors.ts';
 import { PROGRAM_NAME, VERSION } from '../version.ts';
 import { cloudChecks } from './cloud.ts';
 import { BIN_DIR_FLAG, CONFIG_FLAG, discoverKubelet, hostPath, readCredentialProviderConfig } from './kubelet.ts';
@@ -46,7 +46,7 @@ export async function runDoctor(flags: FlagValues, options: DoctorOptions, write
   await kubeletChecks(options, config, image, add);
   const report = buildReport(PROGRAM_NAME, VERSION, checks);
   await writeStdout(options.output === 'json' ? renderJson(report) : renderText(report));
-  return report.ok ? 0 : 1;
+  return report.ok ? EXIT_OK : EXIT_FAILURE;
 }
 
 /**

@@ -2,7 +2,7 @@
 // per call, so replacing it needs no restart; an identical file is left alone. The ~127 MB
 // binary is only ever hashed and copied by streaming (HostFs.copyIn), never read into memory.
 import { fileChange, type FileChange } from './changes.ts';
-import { InstallError } from './errors.ts';
+import { ProviderError } from '../errors.ts';
 import { digestFile, type HostFs } from './host-fs.ts';
 import { PROVIDER_NAME } from './paths.ts';
 
@@ -13,7 +13,7 @@ export function sourceBinary(explicit: string | undefined): string {
   if (explicit !== undefined) return explicit;
   const sea = process.getBuiltinModule('node:sea') as { isSea?: () => boolean } | undefined;
   if (sea?.isSea?.() === true) return process.execPath;
-  throw new InstallError('not running as the single-file binary: pass --binary PATH with the provider executable to install', { usage: true });
+  throw new ProviderError('config', 'not running as the single-file binary: pass --binary PATH with the provider executable to install');
 }
 
 export function binaryPath(fs: HostFs, binDir: string): string {
@@ -25,7 +25,7 @@ export function binaryChange(fs: HostFs, binDir: string, source: string): FileCh
   try {
     digest = digestFile(source);
   } catch {
-    throw new InstallError(`cannot read the provider binary ${source}; pass --binary with a readable file`, { usage: true });
+    throw new ProviderError('config', `cannot read the provider binary ${source}; pass --binary with a readable file`);
   }
   const path = binaryPath(fs, binDir);
   return fileChange(path, 'binary', fs.digest(path), fs.stat(path)?.mode, { ...digest, source }, BINARY_MODE);

@@ -9,7 +9,7 @@ import { chmodSync, closeSync, constants, copyFileSync, fsyncSync, lstatSync, mk
 import { join, posix } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { readRegularFile, UnsafeFileError } from '../fs/regular-file.ts';
-import { InstallError } from './errors.ts';
+import { ProviderError } from '../errors.ts';
 
 export interface HostStat {
   mode: number; // permission bits only
@@ -66,7 +66,7 @@ export class HostFs {
         st = undefined;
       }
       if (st?.isSymbolicLink()) {
-        if (++links > MAX_SYMLINKS) throw new InstallError(`${hostPath}: too many levels of symbolic links on the node`);
+        if (++links > MAX_SYMLINKS) throw new ProviderError('install', `${hostPath}: too many levels of symbolic links on the node`);
         const target = readlinkSync(here);
         if (target.startsWith('/')) done.length = 0;
         pending.unshift(...target.split('/'));
@@ -81,7 +81,7 @@ export class HostFs {
       return readRegularFile(this.resolve(hostPath), MAX_TEXT_BYTES, { owner: 'anyone', noFollow: true });
     } catch (error) {
       if (isMissing(error)) return undefined;
-      if (error instanceof UnsafeFileError) throw new InstallError(`${hostPath} ${error.reason}; replace it with a configuration file or remove it, then re-run`);
+      if (error instanceof UnsafeFileError) throw new ProviderError('install', `${hostPath} ${error.reason}; replace it with a configuration file or remove it, then re-run`);
       throw error;
     }
   }
@@ -126,7 +126,7 @@ export class HostFs {
   digest(hostPath: string): Digest | undefined {
     const st = this.stat(hostPath);
     if (st === undefined) return undefined;
-    if (!st.isFile) throw new InstallError(`${hostPath} is not a regular file; replace it with one or remove it, then re-run`);
+    if (!st.isFile) throw new ProviderError('install', `${hostPath} is not a regular file; replace it with one or remove it, then re-run`);
     return digestFile(this.resolve(hostPath));
   }
 
@@ -151,7 +151,7 @@ export class HostFs {
       } finally {
         closeSync(fd);
       }
-      if (digestFile(temp).sha256 !== expected.sha256) throw new InstallError(`${source} changed while it was copied to ${hostPath}`);
+      if (digestFile(temp).sha256 !== expected.sha256) throw new ProviderError('install', `${source} changed while it was copied to ${hostPath}`);
       renameSync(temp, target);
     } catch (error) {
       rmSync(temp, { force: true });
@@ -239,8 +239,8 @@ export class HostFs {
         continue; // created by us later
       }
       if (!st.isDirectory()) continue;
-      if (st.uid !== 0 && st.uid !== uid) throw new InstallError(`${dir} is owned by uid ${st.uid}, who could redirect what the installer writes there for the kubelet to run as root; make it root's (chown root: ${dir}) and re-run`);
-      if ((st.mode & 0o022) !== 0) throw new InstallError(`${dir} is writable by group or others (mode 0${(st.mode & 0o7777).toString(8)}), who could redirect what the installer writes there; chmod go-w ${dir} and re-run`);
+      if (st.uid !== 0 && st.uid !== uid) throw new ProviderError('install', `${dir} is owned by uid ${st.uid}, who could redirect what the installer writes there for the kubelet to run as root; make it root's (chown root: ${dir}) and re-run`);
+      if ((st.mode & 0o022) !== 0) throw new ProviderError('install', `${dir} is writable by group or others (mode 0${(st.mode & 0o7777).toString(8)}), who could redirect what the installer writes there; chmod go-w ${dir} and re-run`);
     }
   }
 }

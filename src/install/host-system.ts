@@ -5,7 +5,7 @@
 // the installer their own HostSystem object.
 import { execFile } from 'node:child_process';
 import { request } from 'node:http';
-import { InstallError } from './errors.ts';
+import { ProviderError } from '../errors.ts';
 
 export interface HostSystem {
   /** Raw output of `<binary> --version` (kubelet, k3s or rke2). */
@@ -20,7 +20,7 @@ const NSENTER = ['--target', '1', '--mount', '--uts', '--ipc', '--net', '--pid',
 function run(file: string, args: string[], timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(file, args, { timeout: timeoutMs, encoding: 'utf8' }, (error, stdout, stderr) => {
-      if (error) reject(new InstallError(`${args.slice(NSENTER.length).join(' ')} failed: ${(stderr || error.message).trim().split('\n')[0]}`));
+      if (error) reject(new ProviderError('install', `${args.slice(NSENTER.length).join(' ')} failed: ${(stderr || error.message).trim().split('\n')[0]}`));
       else resolve(stdout);
     });
   });

@@ -6,9 +6,8 @@
 // Once the journal is written, SIGTERM no longer stops the run: it finishes the decision (the
 // pod's grace period covers a health wait, a rollback and a second one); SIGKILL leaves the
 // journal for the next run.
-import { describeError } from '../errors.ts';
+import { describeError, ProviderError } from '../errors.ts';
 import type { FileChange } from './changes.ts';
-import { InstallError } from './errors.ts';
 import type { HostFs } from './host-fs.ts';
 import type { HostSystem } from './host-system.ts';
 import { readJournal, removeJournal, writeJournal, type Journal, type RestartPlan } from './journal.ts';
@@ -38,8 +37,8 @@ export interface Transaction {
 }
 
 /** Thrown when SIGTERM arrives before anything changed. */
-export function stoppedBeforeChanges(): InstallError {
-  return new InstallError('stopped by SIGTERM before changing anything on the node');
+export function stoppedBeforeChanges(): ProviderError {
+  return new ProviderError('install', 'stopped by SIGTERM before changing anything on the node');
 }
 
 /** The directories writing `changes` creates (host paths), outermost first. */
@@ -65,7 +64,7 @@ export async function runTransaction(ctx: TxContext, tx: Transaction): Promise<v
     } catch (error) {
       await putBackFiles(ctx, journal);
       endJournal(fs);
-      throw new InstallError(`writing the ${tx.operation} failed (${describeError(error)}); nothing was changed`);
+      throw new ProviderError('install', `writing the ${tx.operation} failed (${describeError(error)}); nothing was changed`);
     }
     if (journal.restart === null) return await commit(fs, journal);
     journal.phase = 'restarting';
@@ -120,7 +119,7 @@ async function settle(ctx: TxContext, journal: Journal): Promise<void> {
     back = false;
   }
   endJournal(ctx.fs);
-  throw new InstallError(`${journal.operation} rolled back: ${journal.failure}; the previous files are back and ${plan.unit} was restarted (${back ? 'healthy again' : `STILL NOT HEALTHY: check journalctl -u ${plan.unit}`})`);
+  throw new ProviderError('install', `${journal.operation} rolled back: ${journal.failure}; the previous files are back and ${plan.unit} was restarted (${back ? 'healthy again' : `STILL NOT HEALTHY: check journalctl -u ${plan.unit}`})`);
 }
 
 async function startRollback(ctx: TxContext, journal: Journal, failure: string): Promise<void> {

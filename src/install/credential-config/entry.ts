@@ -1,7 +1,7 @@
 // Our provider entry of the kubelet's CredentialProviderConfig.
 import { builtinMatchImages } from '../../acr/host-forms.ts';
 import type { ConfigFile } from '../../config/schema.ts';
-import { InstallError } from '../errors.ts';
+import { ProviderError } from '../../errors.ts';
 import { apiChoice, tokenAttributesSupport, type KubeletVersion } from '../kubelet/version.ts';
 import { PROVIDER_NAME } from '../paths.ts';
 
@@ -56,7 +56,7 @@ export function buildProviderEntry(options: EntryOptions): ProviderEntry {
  */
 export function buildTokenAttributes(input: TokenAttributesInput, version: KubeletVersion): Record<string, unknown> {
   const support = tokenAttributesSupport(version);
-  if (support === 'none') throw new InstallError(`kubelet ${version.text} does not support service account tokens for credential providers (1.33 or later)`, { usage: true });
+  if (support === 'none') throw new ProviderError('config', `kubelet ${version.text} does not support service account tokens for credential providers (1.33 or later)`);
   const out: Record<string, unknown> = { serviceAccountTokenAudience: input.serviceAccountTokenAudience };
   if (support === 'with-cache-type') out['cacheType'] = input.cacheType ?? 'ServiceAccount';
   out['requireServiceAccount'] = input.requireServiceAccount;
