@@ -28,8 +28,7 @@ export const HOST_FORMS: { readonly [K in BuiltinTarget['kind']]: HostForm<K> } 
     domain: 'aliyuncs.com',
     parse(label, host, region) {
       const m = PERSONAL_LABEL.exec(label);
-      if (!m) return undefined;
-      return { kind: 'personal', host, region, intl: m[1] !== undefined, network: m[2] === 'vpc' ? 'vpc' : m[2] === 'internal' ? 'internal' : 'public' };
+      return m ? { kind: 'personal', host, region, intl: m[1] !== undefined, network: m[2] === 'vpc' ? 'vpc' : m[2] === 'internal' ? 'internal' : 'public' } : undefined;
     },
     matchImages: ['registry*.*.aliyuncs.com'],
     docs: { name: 'Personal Edition', grammar: 'registry[-intl][-vpc|-internal].<region>.aliyuncs.com', token: "CR API 2016-06-07 `GET /tokens` in **that host's** region (cross-region works)" },
@@ -46,11 +45,7 @@ export const HOST_FORMS: { readonly [K in BuiltinTarget['kind']]: HostForm<K> } 
       return { kind: 'enterprise', host, region, instanceName, network: vpc ? 'vpc' : 'public' };
     },
     matchImages: ['*-registry.*.cr.aliyuncs.com', '*-registry-vpc.*.cr.aliyuncs.com'],
-    docs: {
-      name: 'Enterprise Edition',
-      grammar: '<instance>-registry[-vpc].<region>.cr.aliyuncs.com',
-      token: "instance name → id by paging `ListInstance` in that region (exact name match; cached on disk for 24 h), then 2018-12-01 `GetAuthorizationToken`; a name this identity cannot see (another account's public images, e.g. PAI's `dsw-registry-vpc`) gets \"no credentials\" for 5 minutes, so the pull is anonymous",
-    },
+    docs: { name: 'Enterprise Edition', grammar: '<instance>-registry[-vpc].<region>.cr.aliyuncs.com', token: "instance name → id by paging `ListInstance` in that region (exact name match; cached on disk for 24 h), then 2018-12-01 `GetAuthorizationToken`; a name this identity cannot see (another account's public images, e.g. PAI's `dsw-registry-vpc`) gets \"no credentials\" for 5 minutes, so the pull is anonymous" },
   },
   // Personal Edition exclusive endpoints (instances created since 2024-09-09).
   'personal-dedicated': {
@@ -60,11 +55,7 @@ export const HOST_FORMS: { readonly [K in BuiltinTarget['kind']]: HostForm<K> } 
       return m ? { kind: 'personal-dedicated', host, region, instanceId: `crpi-${m[1]}`, network: m[2] ? 'vpc' : 'public' } : undefined;
     },
     matchImages: ['crpi-*.*.personal.cr.aliyuncs.com'],
-    docs: {
-      name: 'Personal Edition created after 2024-09-09',
-      grammar: 'crpi-<id>[-vpc].<region>.personal.cr.aliyuncs.com',
-      token: 'from a node-local `credentialFile` of a `registries` entry (below); without one, refused with a clear message: Alibaba Cloud documents no temporary-token API for these instances',
-    },
+    docs: { name: 'Personal Edition created after 2024-09-09', grammar: 'crpi-<id>[-vpc].<region>.personal.cr.aliyuncs.com', token: 'from a node-local `credentialFile` of a `registries` entry (below); without one, refused with a clear message: Alibaba Cloud documents no temporary-token API for these instances' },
   },
 };
 

@@ -4,7 +4,3 @@ export const RAM_ROLE_NAME = /^[A-Za-z0-9.@_-]{1,64}$/;
 export const RAM_ROLE_ARN = /^acs:ram::(\d{1,32}):role\/[A-Za-z0-9.@_-]{1,64}$/;
 export const OIDC_PROVIDER_ARN = /^acs:ram::(\d{1,32}):oidc-provider\/[A-Za-z0-9._-]{1,128}$/;
 export const ACCOUNT_ID = /^\d{1,32}$/;
-
-export function roleArnOf(accountId: string, roleName: string): string {
-  return `acs:ram::${accountId}:role/${roleName}`;
-}

@@ -6,7 +6,7 @@
 import type { AssumeRoleSpec, RegistryEntry } from '../config/schema.ts';
 import { ProviderError } from '../errors.ts';
 import type { CredentialProviderRequest } from '../kubelet/api.ts';
-import { RAM_ROLE_ARN, RAM_ROLE_NAME, roleArnOf } from './ram-names.ts';
+import { RAM_ROLE_ARN, RAM_ROLE_NAME } from './ram-names.ts';
 import { describeIdentity, identityCacheId, identitySourceFrom, shortHash, type CredentialSettings, type IdentitySource } from './identity-key.ts';
 import type { AssumeRoleWithOidcInput } from './sts-client.ts';
 import { checkTokenUsable, readServiceAccountClaims, type ServiceAccountClaims } from './sa-token.ts';
@@ -99,7 +99,7 @@ function roleFor(request: CredentialProviderRequest, entry: RegistryEntry, sa: S
   if (annotatedArn) return annotated;
   if (!annotated && entry.roleArn) return entry.roleArn;
   const name = annotated || entry.roleName;
-  return name ? roleArnOf(sa.accountId ?? '', name) : undefined;
+  return name ? `acs:ram::${sa.accountId ?? ''}:role/${name}` : undefined;
 }
 
 /** STS wants 2-64 chars of [A-Za-z0-9.@_-]; keep it readable for audit logs, unique by hash. */
