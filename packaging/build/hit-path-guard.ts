@@ -8,7 +8,6 @@ export const FORBIDDEN_ON_HIT_PATH: readonly { pattern: RegExp; what: string }[]
   { pattern: /(^|\/)node_modules\/@alicloud\//, what: 'an Alibaba Cloud SDK' },
   { pattern: /(^|\/)node_modules\/(yargs|yargs-parser)\//, what: 'the yargs CLI' },
   { pattern: /(^|\/)node_modules\/yaml\//, what: 'the YAML parser' },
-  { pattern: /(^|\/)node_modules\/proper-lockfile\//, what: 'the refresh lock library' },
   { pattern: /^src\/install\//, what: 'the installer' },
   { pattern: /^src\/doctor\//, what: 'doctor' },
 ];

@@ -44,6 +44,6 @@ export function tokenTarget(target: RegistryTarget): TokenTarget {
   }
 }
 
-function isTokenTarget(target: RegistryTarget): target is TokenTarget {
+export function isTokenTarget(target: RegistryTarget): target is TokenTarget {
   return mintsTokens(target.kind);
 }

@@ -15,6 +15,7 @@ import { SafeFilenameEncoder } from 'keyv-file/lib/safe-encoder.js';
 import { replaceFileAtomically } from '../fs/atomic-write.ts';
 import { readRegularFile, UnsafeFileError } from '../fs/regular-file.ts';
 import type { TrustedDir } from '../fs/trusted-dir.ts';
+import { systemClock, type Clock } from '../resilience/clock.ts';
 
 /** A token record is a few hundred bytes; a file this large is not one of ours. */
 export const MAX_ENTRY_BYTES = 256 * 1024;
@@ -31,8 +32,11 @@ export class HardenedFileStore implements Pick<KeyvStoreAdapter, 'get' | 'set' |
   /** Called with a short reason when a file is ignored; never with its content. */
   onIgnoredFile: (reason: string) => void = () => {};
 
-  constructor(directory: TrustedDir) {
+  readonly #clock: Clock;
+
+  constructor(directory: TrustedDir, clock: Clock = systemClock) {
     this.directory = directory;
+    this.#clock = clock;
     this.opts = { dialect: 'keyv-file', url: directory.path };
   }
 
@@ -61,13 +65,13 @@ export class HardenedFileStore implements Pick<KeyvStoreAdapter, 'get' | 'set' |
     }
     // Expired files are left alone: deleting here could race a fresh write by another
     // process. The next refresh overwrites them.
-    if (typeof record.expire === 'number' && record.expire <= Date.now()) return undefined;
+    if (typeof record.expire === 'number' && record.expire <= this.#clock.now()) return undefined;
     return record.value as StoredData<Value>;
   }
 
   async set(key: string, value: unknown, ttl?: number): Promise<boolean> {
     const record: StoredRecord = { value };
-    if (typeof ttl === 'number' && ttl > 0) record.expire = Date.now() + ttl;
+    if (typeof ttl === 'number' && ttl > 0) record.expire = this.#clock.now() + ttl;
     replaceFileAtomically(this.directory, this.fileName(key), JSON.stringify(record), 0o600);
     return true;
   }

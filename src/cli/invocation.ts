@@ -11,6 +11,7 @@ import { createLogger, type Logger } from '../log/logger.ts';
 import { appendToJournal, journalLine } from '../metrics/journal.ts';
 import { provideCredentials, type ProvideResult } from '../provider/provide.ts';
 import { newSummary, summaryFields, type InvocationSummary } from '../provider/summary.ts';
+import { systemClock, type Clock } from '../resilience/clock.ts';
 import { Deadline } from '../resilience/deadline.ts';
 
 /** Beyond this journal size, a cache miss (already off the fast path) folds it into totals. */
@@ -19,6 +20,8 @@ const COMPACT_JOURNAL_AT_BYTES = 256 * 1024;
 const FORCE_COMPACT_AT_BYTES = 4 * 1024 * 1024;
 
 export interface Invocation {
+  clock: Clock;
+  env: NodeJS.ProcessEnv;
   startedAt: number;
   logger: Logger;
   summary: InvocationSummary;
@@ -28,12 +31,23 @@ export interface Invocation {
   cacheDir?: CacheDirectory;
 }
 
-export function startInvocation(): Invocation {
-  return { startedAt: Date.now(), logger: createLogger('warn'), summary: newSummary() };
+/** What an invocation may be given instead of the process's own: tests run kubelet mode in process. */
+export interface InvocationContext {
+  /** Where log lines go (default: stderr). */
+  stderr?: (line: string) => void;
+  /** The environment the identity is chosen from (default: process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Default: the wall clock. */
+  clock?: Clock;
+}
+
+export function startInvocation(context: InvocationContext = {}): Invocation {
+  const clock = context.clock ?? systemClock;
+  return { clock, env: context.env ?? process.env, startedAt: clock.now(), logger: createLogger('warn', context.stderr), summary: newSummary() };
 }
 
 export async function loadInvocationConfig(inv: Invocation, flags: FlagValues): Promise<ProviderConfig> {
-  const config = await loadConfig(flags);
+  const config = await loadConfig(flags, inv.env);
   inv.logger.level = config.logLevel;
   inv.logger.format = config.logFormat;
   if (config.logFile) inv.logger.sink = new LogFile(config.logFile.path, config.logFile);
@@ -44,30 +58,32 @@ export async function loadInvocationConfig(inv: Invocation, flags: FlagValues): 
 
 /** The invocation's one deadline: `timeout` from the moment it started (reading stdin included). */
 export function invocationDeadline(inv: Invocation, config: ProviderConfig): Deadline {
-  return new Deadline(config.timeoutMs, inv.startedAt);
+  return new Deadline(config.timeoutMs, { startedAt: inv.startedAt, clock: inv.clock });
 }
 
 export async function provideWithinDeadline(inv: Invocation, config: ProviderConfig, request: CredentialProviderRequest): Promise<ProvideResult> {
   const deadline = invocationDeadline(inv, config);
   const cacheDir = (inv.cacheDir ??= new CacheDirectory(config.cacheDir));
-  let timer: NodeJS.Timeout | undefined;
-  const overrun = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ProviderError('deadline', `no answer within the ${config.timeoutMs / 1000}s deadline (timeout); the cloud APIs are too slow or unreachable`)), deadline.remainingMs());
+  const done = new AbortController();
+  const overrun = inv.clock.sleep(deadline.remainingMs(), done.signal).then((): never => {
+    throw new ProviderError('deadline', `no answer within the ${config.timeoutMs / 1000}s deadline (timeout); the cloud APIs are too slow or unreachable`);
   });
+  // Once the answer has won the race, the aborted sleep's rejection goes nowhere.
+  overrun.catch(() => undefined);
   try {
-    const result = await Promise.race([provideCredentials(request, { config, cacheDir, env: process.env, logger: inv.logger, deadline, summary: inv.summary }), overrun]);
-    inv.logger.info('served', summaryFields(inv.summary, inv.startedAt));
+    const result = await Promise.race([provideCredentials(request, { config, cacheDir, env: inv.env, logger: inv.logger, deadline, summary: inv.summary }), overrun]);
+    inv.logger.info('served', summaryFields(inv.summary, inv.startedAt, inv.clock.now()));
     await countInvocation(inv, true);
     return result;
   } finally {
-    clearTimeout(timer);
+    done.abort();
   }
 }
 
 /** Prints one line for the failure and returns the exit code. */
 export async function reportFailure(inv: Invocation, error: unknown): Promise<number> {
   inv.summary.errorClass = isProviderError(error) ? error.errorClass : 'internal';
-  inv.logger.info('failed', summaryFields(inv.summary, inv.startedAt));
+  inv.logger.info('failed', summaryFields(inv.summary, inv.startedAt, inv.clock.now()));
   inv.logger.error(describeError(error));
   await countInvocation(inv, false);
   return exitCodeFor(error);

@@ -6,7 +6,7 @@
 // shared with whoever else holds its description), so the common case stays a few synchronous
 // reads: setting up process.stdin as a stream costs start-up time on every kubelet call. When the
 // request is not all there yet (EAGAIN), or stdin is a socket, the stream on fd 0 takes over,
-// under a timer.
+// under a timer. Any other stream (a test's, in process) is read by the same timed stream reader.
 import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { ProviderError } from '../errors.ts';
 
@@ -17,13 +17,22 @@ export interface StdinDeadline {
   timeoutMs: number;
 }
 
-export async function readStdin(maxBytes: number, deadline: StdinDeadline): Promise<string> {
+/** Reads a whole request: at most `maxBytes`, within the deadline. */
+export type RequestReader = (maxBytes: number, deadline: StdinDeadline) => Promise<string>;
+
+/** A RequestReader over any readable stream (as the AWS plugin's runPlugin takes an io.Reader). */
+export function streamReader(stream: NodeJS.ReadableStream): RequestReader {
+  return (maxBytes, deadline) => readStream(stream, maxBytes, Buffer.alloc(0), deadline);
+}
+
+/** The process's stdin: fd 0 read without blocking when it can be, else as a stream. */
+export const readStdin: RequestReader = async (maxBytes, deadline) => {
   const kind = stdinKind();
   if (kind === 'terminal') {
     throw new ProviderError('input', 'no request on stdin: the kubelet writes a CredentialProviderRequest there; at a shell, pipe one in or use "get-credentials IMAGE"');
   }
   const startedAt = Date.now();
-  const streamFrom = (already: Buffer) => readStdinStream(maxBytes, already, { ...deadline, remainingMs: deadline.remainingMs - (Date.now() - startedAt) });
+  const streamFrom = (already: Buffer) => readStream(process.stdin, maxBytes, already, { ...deadline, remainingMs: deadline.remainingMs - (Date.now() - startedAt) });
   const buffer = Buffer.allocUnsafe(maxBytes + 1);
   // A file or /dev/null never blocks; a pipe is read through a non-blocking twin of fd 0.
   const fd = kind === 'pipe' ? reopenNonBlocking() : kind === 'file' ? 0 : undefined;
@@ -45,7 +54,7 @@ export async function readStdin(maxBytes: number, deadline: StdinDeadline): Prom
   } finally {
     if (fd !== 0) closeSync(fd);
   }
-}
+};
 
 /** A non-blocking descriptor of the pipe on fd 0; undefined when it cannot be reopened. */
 function reopenNonBlocking(): number | undefined {
@@ -73,18 +82,18 @@ function stdinKind(): 'terminal' | 'pipe' | 'file' | 'stream' {
   }
 }
 
-function readStdinStream(maxBytes: number, already: Buffer, deadline: StdinDeadline): Promise<string> {
-  const stdin = process.stdin;
+function readStream(stdin: NodeJS.ReadableStream & { destroy?: () => void }, maxBytes: number, already: Buffer, deadline: StdinDeadline): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [Buffer.from(already)];
     let size = already.length;
     const fail = (error: Error): void => {
       clearTimeout(timer);
-      stdin.destroy();
+      stdin.destroy?.();
       reject(error);
     };
     const timer = setTimeout(() => fail(new ProviderError('deadline', `no complete request on stdin within the ${deadline.timeoutMs / 1000}s deadline (timeout): the caller did not close stdin`)), Math.max(0, deadline.remainingMs));
-    stdin.on('data', (chunk: Buffer) => {
+    stdin.on('data', (data: Buffer | string) => {
+      const chunk = typeof data === 'string' ? Buffer.from(data) : data;
       size += chunk.length;
       if (size > maxBytes) fail(tooLarge(maxBytes));
       else chunks.push(chunk);

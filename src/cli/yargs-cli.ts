@@ -7,6 +7,7 @@ import { PROGRAM_NAME, VERSION } from '../version.ts';
 import { COMMANDS } from './commands/index.ts';
 import { runKubeletMode } from './kubelet-mode.ts';
 import { GLOBAL_FLAGS, toFlagValues } from './options.ts';
+import { readStdin } from './stdin.ts';
 
 export async function runCli(argv: string[], writeStdout: (text: string) => Promise<void>): Promise<number> {
   let exitCode = EXIT_OK;
@@ -18,7 +19,7 @@ export async function runCli(argv: string[], writeStdout: (text: string) => Prom
     )
     .options(GLOBAL_FLAGS)
     .command('$0', false, {}, async (args) => {
-      exitCode = await runKubeletMode(toFlagValues(args), writeStdout);
+      exitCode = await runKubeletMode(toFlagValues(args), { stdin: readStdin, stdout: writeStdout });
     });
   const io = { writeStdout, setExitCode: (code: number) => (exitCode = code) };
   for (const command of COMMANDS) command.register(cli, io);

@@ -24,6 +24,8 @@ export const DEFAULT_SA_AUDIENCE = 'sts.aliyuncs.com';
 /** The annotation ack-pod-identity-webhook reads. */
 export const DEFAULT_ROLE_ANNOTATION = 'pod-identity.alibabacloud.com/role-name';
 export const DEFAULT_SESSION_SECONDS = 3600;
+/** Registries served within this long are kept warm by the pre-warmer (src/prewarm). */
+export const DEFAULT_PREWARM_SERVED_WITHIN_MS = 24 * 3600_000;
 
 export interface ProviderConfig {
   configFile?: string;
@@ -44,6 +46,7 @@ export interface ProviderConfig {
   /** endpoint: a fixed URL or a {region} template; unset means the Alibaba endpoint for `network`. */
   sts: { network: CrNetwork; endpoint?: string; regionId?: string };
   serviceAccount: { oidcProviderArn?: string; accountId?: string; audience: string; roleAnnotation: string; durationSeconds: number };
+  prewarm: { enabled: boolean; servedWithinMs: number };
 }
 
 /** Global flags as strings, exactly as the user typed them. */
@@ -87,6 +90,7 @@ export function resolveConfig(file: ConfigFile, flags: FlagValues, env: NodeJS.P
     credentials: resolveCredentials(file, env),
     sts: resolveSts(file, env, flagChoice('--network', flags.network, ['public', 'vpc'] as const) ?? file.cr?.network ?? 'public'),
     serviceAccount: resolveServiceAccount(file),
+    prewarm: { enabled: file.prewarm?.enabled ?? true, servedWithinMs: durationOrUndefined(file.prewarm?.servedWithin) ?? DEFAULT_PREWARM_SERVED_WITHIN_MS },
   };
   if (flags.config !== undefined) config.configFile = flags.config;
   const logFile = flags.logFile ?? file.logFile;

@@ -107,6 +107,14 @@ export const configFileSchema = v.strictObject({
       regionId: v.optional(regionId),
     }),
   ),
+  // The DaemonSet's pre-warmer (src/prewarm): on unless enabled is false; which registries it keeps warm.
+  prewarm: v.optional(
+    v.strictObject({
+      enabled: v.optional(v.boolean()),
+      // Registries the kubelet asked for within this long (besides those listed in registries).
+      servedWithin: v.optional(goDuration),
+    }),
+  ),
   // Cluster-wide settings of the ServiceAccount identity mode (ACK RRSA).
   serviceAccount: v.optional(
     v.strictObject({

@@ -11,6 +11,7 @@ import { describeError, EXIT_FAILURE, EXIT_OK } from '../errors.ts';
 import { PROGRAM_NAME, VERSION } from '../version.ts';
 import { cloudChecks } from './cloud.ts';
 import { BIN_DIR_FLAG, CONFIG_FLAG, discoverKubelet, hostPath, readCredentialProviderConfig } from './kubelet.ts';
+import { payloadChecks } from './payload.ts';
 import { buildReport, renderJson, renderText, type Check } from './report.ts';
 
 export interface DoctorOptions {
@@ -44,6 +45,7 @@ export async function runDoctor(flags: FlagValues, options: DoctorOptions, write
     cacheDirChecks(hostPath(options.hostRoot, config.cacheDir), add);
   }
   await kubeletChecks(options, config, image, add);
+  await payloadChecks(options, add);
   const report = buildReport(PROGRAM_NAME, VERSION, checks);
   await writeStdout(options.output === 'json' ? renderJson(report) : renderText(report));
   return report.ok ? EXIT_OK : EXIT_FAILURE;

@@ -1,13 +1,13 @@
-// --dry-run output: the plan as unified diffs (binaries as a one-line summary).
+// --dry-run output: the plan as unified diffs (binaries and the payload as one-line summaries).
 import { createTwoFilesPatch } from 'diff';
 import type { Content, FileChange } from './changes.ts';
 import type { RestartPlan } from './transaction.ts';
 
-export function renderChanges(changes: FileChange[], restart: RestartPlan | undefined, warnings: string[]): string {
-  const parts: string[] = [];
+export function renderChanges(changes: FileChange[], restart: RestartPlan | undefined, warnings: string[], notes: string[] = []): string {
+  const parts: string[] = notes.map((n) => `# ${n}\n`);
   for (const c of changes) {
     const modeNote = c.after !== undefined && c.beforeMode !== undefined && c.beforeMode !== c.mode ? ` (mode ${octal(c.beforeMode)} -> ${octal(c.mode)})` : c.before === undefined && c.after !== undefined ? ` (new, mode ${octal(c.mode)})` : '';
-    if (c.kind === 'binary' || !isText(c.before) || !isText(c.after)) {
+    if (!isText(c.before) || !isText(c.after)) {
       const what = c.after === undefined ? 'remove' : c.before === undefined ? 'create' : 'replace';
       parts.push(`# ${what} ${c.path}${modeNote}: sha256 ${short(c.before)} -> ${short(c.after)}, ${c.after?.size ?? 0} bytes\n`);
       continue;

@@ -2,17 +2,22 @@
 // root as a chroot would: each component's symlink is followed, absolute targets start again at
 // the host root, `..` stops at it. So no path on the node can point the installer outside the
 // host root, nor into the pod's own filesystem. Writes also refuse directories another user could
-// use to redirect them (the kubelet runs what we write as root). Large files are hashed and copied
-// by streaming, never read whole.
-import { randomBytes, createHash } from 'node:crypto';
-import { chmodSync, closeSync, constants, copyFileSync, fsyncSync, lstatSync, mkdirSync, openSync, readSync, readdirSync, readlinkSync, renameSync, rmSync, rmdirSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+// use to redirect them (the kubelet runs what we write as root), and every write goes through the
+// provider's own primitives (src/fs): the directory is checked and held open (TrustedDir), each
+// entry is reached inside it, new files are created O_EXCL|O_NOFOLLOW and renamed over the name,
+// so no write follows a symbolic link and what replaces a file is root's, whoever owned it
+// before. Large files are hashed and copied by streaming, never read whole.
+import { createHash } from 'node:crypto';
+import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readSync, readdirSync, readlinkSync, renameSync, rmSync, rmdirSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { join, posix } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
+import { replaceFileAtomically } from '../fs/atomic-write.ts';
 import { readRegularFile, UnsafeFileError } from '../fs/regular-file.ts';
+import { openTrustedDir, UntrustedDirError, type TrustedDir } from '../fs/trusted-dir.ts';
 import { ProviderError } from '../errors.ts';
 
 export interface HostStat {
   mode: number; // permission bits only
+  uid: number;
   size: number;
   isFile: boolean;
   isDirectory: boolean;
@@ -86,6 +91,24 @@ export class HostFs {
     }
   }
 
+  /** The first `bytes` bytes of a regular file (fewer when it is shorter); undefined when missing. */
+  head(hostPath: string, bytes: number): Buffer | undefined {
+    let fd: number;
+    try {
+      fd = openSync(this.resolve(hostPath), constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+    try {
+      if (!fstatSync(fd).isFile()) return Buffer.alloc(0);
+      const buffer = Buffer.alloc(bytes);
+      return buffer.subarray(0, readSync(fd, buffer, 0, bytes, 0));
+    } finally {
+      closeSync(fd);
+    }
+  }
+
   readText(hostPath: string): string | undefined {
     return this.read(hostPath)?.toString('utf8');
   }
@@ -93,7 +116,7 @@ export class HostFs {
   stat(hostPath: string): HostStat | undefined {
     try {
       const st = statSync(this.resolve(hostPath));
-      return { mode: st.mode & 0o7777, size: st.size, isFile: st.isFile(), isDirectory: st.isDirectory() };
+      return { mode: st.mode & 0o7777, uid: st.uid, size: st.size, isFile: st.isFile(), isDirectory: st.isDirectory() };
     } catch (error) {
       if (isMissing(error)) return undefined;
       throw error;
@@ -132,56 +155,74 @@ export class HostFs {
 
   /** Atomic replace (temp file in the same directory, fsync, rename) with the given mode. */
   async write(hostPath: string, content: Buffer, mode: number): Promise<void> {
-    await writeFileAtomic(this.writablePath(hostPath), content, { mode, fsync: true });
+    this.inParent(hostPath, (dir, name) => replaceFileAtomically(dir, name, content, mode));
   }
 
   /**
-   * Atomic replace from a pod-side file, copied by the kernel (no file-sized buffer); the copy
-   * must have `expected` digest, so what the journal records is what the node has.
+   * Atomic replace from a pod-side file, streamed through a 1 MiB buffer and hashed as it is
+   * copied: the copy must have `expected` size and digest, so what the journal records is what
+   * the node has.
    */
   copyIn(source: string, hostPath: string, mode: number, expected: Digest): void {
-    const target = this.writablePath(hostPath);
-    const temp = `${posix.dirname(target)}/.${posix.basename(target)}.${randomBytes(6).toString('hex')}.tmp`;
-    try {
-      copyFileSync(source, temp, constants.COPYFILE_EXCL);
-      chmodSync(temp, mode);
-      const fd = openSync(temp, 'r');
+    this.inParent(hostPath, (dir, name) => {
+      const temp = tempName(name);
       try {
+        copyChecked(source, dir.at(temp), mode, expected, hostPath);
+        renameSync(dir.at(temp), dir.at(name));
+      } catch (error) {
+        rmSync(dir.at(temp), { force: true });
+        throw error;
+      }
+    });
+  }
+
+  /** Creates a new file holding `text`; false when the name already exists (even as a symlink). */
+  createExclusive(hostPath: string, text: string, mode: number): boolean {
+    return this.inParent(hostPath, (dir, name) => {
+      let fd: number;
+      try {
+        fd = openSync(dir.at(name), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+        throw error;
+      }
+      try {
+        writeSync(fd, text);
+        fchmodSync(fd, mode);
         fsyncSync(fd);
       } finally {
         closeSync(fd);
       }
-      if (digestFile(temp).sha256 !== expected.sha256) throw new ProviderError('install', `${source} changed while it was copied to ${hostPath}`);
-      renameSync(temp, target);
-    } catch (error) {
-      rmSync(temp, { force: true });
-      throw error;
-    }
-  }
-
-  /** Creates a new file holding `text`; false when it already exists. */
-  createExclusive(hostPath: string, text: string, mode: number): boolean {
-    let fd: number;
-    try {
-      fd = openSync(this.writablePath(hostPath), 'wx', mode);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-      throw error;
-    }
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    return true;
+      return true;
+    });
   }
 
   remove(hostPath: string): void {
     try {
-      unlinkSync(this.writablePath(hostPath));
+      this.inParent(hostPath, (dir, name) => unlinkSync(dir.at(name)));
     } catch (error) {
       if (!isMissing(error)) throw error;
+    }
+  }
+
+  /** Removes a directory and everything in it (symlinks inside are removed, never followed). */
+  removeTree(hostPath: string): void {
+    try {
+      this.inParent(hostPath, (dir, name) => rmSync(dir.at(name), { recursive: true, force: true }));
+    } catch (error) {
+      if (!isMissing(error)) throw error;
+    }
+  }
+
+  /** Renames an entry within one directory (no-op when `from` is missing); replaces an empty directory or a file at `to`. */
+  renameWithin(hostDir: string, from: string, to: string): void {
+    const dir = this.openDir(hostDir);
+    try {
+      renameSync(dir.at(from), dir.at(to));
+    } catch (error) {
+      if (!isMissing(error)) throw error;
+    } finally {
+      dir.close();
     }
   }
 
@@ -192,36 +233,55 @@ export class HostFs {
     return missing;
   }
 
-  /** Creates missing directories (0755) and returns the ones it created (host paths), outermost first. */
-  mkdirs(hostPath: string): string[] {
+  /** Creates missing directories (`mode`, default 0755) and returns the ones it created (host paths), outermost first. */
+  mkdirs(hostPath: string, mode = 0o755): string[] {
     const missing = this.missingDirs(hostPath);
-    if (missing.length > 0) this.assertWritable(posix.dirname(missing[0] as string));
-    for (const dir of missing) {
-      mkdirSync(join(this.root, dir));
-      chmodSync(join(this.root, dir), 0o755); // the process umask may be 077
-    }
+    for (const dir of missing) this.inParent(dir, (parent, name) => makeDir(parent, name, mode));
     return missing;
   }
 
   /** Removes a directory if it is empty; true when removed or already gone. */
   rmdirIfEmpty(hostPath: string): boolean {
     try {
-      rmdirSync(this.writablePath(hostPath));
+      this.inParent(hostPath, (dir, name) => rmdirSync(dir.at(name)));
       return true;
     } catch (error) {
       return isMissing(error);
     }
   }
 
-  parentOf(hostPath: string): string {
-    return posix.dirname(hostPath);
+  /**
+   * The host directory held open for writing in it: it and every directory above it (on the node
+   * and in the pod) checked to be root's and not writable by others. Entries are reached through
+   * the returned TrustedDir only; the caller closes it.
+   */
+  openDir(hostDir: string): TrustedDir {
+    const real = this.realHostPath(hostDir);
+    this.assertWritable(real);
+    try {
+      return openTrustedDir(join(this.root, real), { owner: 'root-or-self', mode: 'not-writable-by-others', create: false });
+    } catch (error) {
+      if (error instanceof UntrustedDirError) {
+        if (error.missing) throw Object.assign(new Error(`${real} does not exist`), { code: 'ENOENT' });
+        throw new ProviderError('install', `${real} ${error.reason}; make it root's and not writable by group or others, then re-run`);
+      }
+      throw error;
+    }
   }
 
-  /** The pod-side path to change `hostPath` through, once its directories are safe to write in. */
-  private writablePath(hostPath: string): string {
-    const { real } = this.walk(hostPath);
-    this.assertWritable(posix.dirname(real));
-    return join(this.root, real);
+  /** Runs `body` with the checked, open parent directory of `hostPath` and the entry's name in it. */
+  private inParent<T>(hostPath: string, body: (dir: TrustedDir, name: string) => T): T {
+    const real = this.realHostPath(hostPath);
+    const dir = this.openDir(posix.dirname(real));
+    try {
+      return body(dir, posix.basename(real));
+    } finally {
+      dir.close();
+    }
+  }
+
+  parentOf(hostPath: string): string {
+    return posix.dirname(hostPath);
   }
 
   /**
@@ -242,6 +302,56 @@ export class HostFs {
       if (st.uid !== 0 && st.uid !== uid) throw new ProviderError('install', `${dir} is owned by uid ${st.uid}, who could redirect what the installer writes there for the kubelet to run as root; make it root's (chown root: ${dir}) and re-run`);
       if ((st.mode & 0o022) !== 0) throw new ProviderError('install', `${dir} is writable by group or others (mode 0${(st.mode & 0o7777).toString(8)}), who could redirect what the installer writes there; chmod go-w ${dir} and re-run`);
     }
+  }
+}
+
+/** A temp name beside `name`, never a name the installer or the kubelet uses. */
+export function tempName(name: string): string {
+  return `.${name}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`;
+}
+
+/** Makes directory `name` in `parent` with `mode` (whatever the umask), without following a symlink. */
+export function makeDir(parent: TrustedDir, name: string, mode: number): void {
+  mkdirSync(parent.at(name), 0o700);
+  const fd = openSync(parent.at(name), constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  try {
+    fchmodSync(fd, mode);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Copies regular file `source` (pod side) to the new file `target` (created O_EXCL|O_NOFOLLOW)
+ * through one 1 MiB buffer, hashing as it goes; fails unless size and sha256 are `expected`.
+ * `label` names the file in messages. The copy is fsync'd and has `mode`.
+ */
+export function copyChecked(source: string, target: string, mode: number, expected: Digest, label: string): void {
+  const input = openSync(source, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  try {
+    if (!fstatSync(input).isFile()) throw new ProviderError('install', `${source} is not a regular file`);
+    const output = openSync(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    try {
+      const hash = createHash('sha256');
+      const buffer = Buffer.allocUnsafe(CHUNK);
+      let size = 0;
+      for (let n = readSync(input, buffer); n > 0; n = readSync(input, buffer)) {
+        hash.update(buffer.subarray(0, n));
+        for (let written = 0; written < n; ) written += writeSync(output, buffer, written, n - written);
+        size += n;
+        if (size > expected.size) break;
+      }
+      const sha256 = hash.digest('hex');
+      if (size !== expected.size || sha256 !== expected.sha256) {
+        throw new ProviderError('install', `copying ${source} to ${label} gave ${size > expected.size ? `more than ${expected.size}` : size} bytes with sha256 ${sha256.slice(0, 12)}, expected ${expected.size} bytes with ${expected.sha256.slice(0, 12)}: the source is damaged or changed while it was copied`);
+      }
+      fchmodSync(output, mode);
+      fsyncSync(output);
+    } finally {
+      closeSync(output);
+    }
+  } finally {
+    closeSync(input);
   }
 }
 

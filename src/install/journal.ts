@@ -38,6 +38,8 @@ export interface Journal {
   createdDirs: string[]; // host paths, outermost first
   removeDirs: string[]; // removed when empty once committed (uninstall: the directories install made)
   failure?: string; // why it is rolling back
+  payload?: { dir: string; replaced: boolean }; // a payload directory installed (a damaged copy moved aside) before the files
+  prune?: { base: string; keep: string[] }[]; // payload directories removed once committed, but those kept
 }
 
 export function readJournal(fs: HostFs): Journal | undefined {

@@ -23,7 +23,10 @@ export interface StateDirs {
  */
 export async function withInstallerState(ctx: TxContext, lockWaitMs: number, body: (dirs: StateDirs) => Promise<void>): Promise<void> {
   const { fs } = ctx;
-  const dirs: StateDirs = { createdDirs: fs.mkdirs(STATE_DIR) };
+  // The state lives in the provider's cache directory, which the provider trusts only at 0700
+  // (src/cache/cache-dir.ts): on a fresh node, create that one (and the state) private.
+  const cacheDir = posix.dirname(STATE_DIR);
+  const dirs: StateDirs = { createdDirs: [...fs.mkdirs(posix.dirname(cacheDir)), ...fs.mkdirs(STATE_DIR, 0o700)] };
   const release = await takeLock(fs, lockWaitMs, (line) => ctx.log('info', line), ctx.signal);
   try {
     await recoverJournal(ctx);

@@ -1,7 +1,6 @@
 // The install plan: every file change, and whether and how the kubelet is restarted. Nothing
 // on the node changes here; the same inputs on an installed node give an empty plan.
 import type { ConfigFile } from '../config/schema.ts';
-import { binaryChange } from './binary.ts';
 import { needsRestart, type FileChange } from './changes.ts';
 import { buildProviderEntry, type TokenAttributesInput } from './credential-config/entry.ts';
 import { planKubeletConfig, providerNames } from './credential-config/plan.ts';
@@ -14,11 +13,16 @@ import { detectLayout } from './layouts/detect.ts';
 import { flagEditChange } from './layouts/flag-edit.ts';
 import type { DetectOptions, Layout } from './layouts/types.ts';
 import { FLAG_BIN_DIR, FLAG_CONFIG, FLAG_FEATURE_GATES, GATE_NAME, PROVIDER_NAME } from './paths.ts';
+import { nodeArch } from './node-arch.ts';
+import { payloadBase, planPayload, type PayloadStep } from './payload-dir.ts';
+import { readPayloadSource, type PayloadSource } from './payload-source.ts';
 import { providerConfigChange, resolveProviderConfig } from './provider-config.ts';
+import type { SmokeTarget } from './smoke-test.ts';
 import type { RestartPlan } from './transaction.ts';
+import { wrapperChange } from './wrapper-file.ts';
 
 export interface InstallInputs extends DetectOptions {
-  binary: string; // pod-side path of the executable to install
+  payload: string; // pod-side payload directory to install
   providerConfig?: string; // pod-side path of the source config
   nodeProviderConfig: string; // host path
   configureKubelet: boolean;
@@ -32,6 +36,10 @@ export interface InstallPlan {
   binDir: string;
   configPath: string;
   providerConfig: ConfigFile;
+  source: PayloadSource;
+  installDir: string; // host path of the versioned directory the wrapper names
+  payload: PayloadStep | undefined; // undefined: an intact copy is already installed there
+  smoke: SmokeTarget; // how the kubelet will run it
   changes: FileChange[];
   addedFlags: string[]; // kubelet flags the kubelet-flags change adds
   restart: RestartPlan | undefined;
@@ -41,6 +49,9 @@ export interface InstallPlan {
 export async function planInstall(fs: HostFs, host: HostSystem, inputs: InstallInputs): Promise<InstallPlan> {
   const layout = detectLayout(fs, inputs);
   const warnings = [...layout.warnings];
+  const source = readPayloadSource(inputs.payload);
+  const arch = nodeArch(fs);
+  if (source.manifest.arch !== arch) throw new ProviderError('config', `the payload is for ${source.manifest.arch} but this node runs ${arch} (its /bin/sh); deploy the image of the node's architecture`);
   const version = parseKubeletVersion(inputs.kubeletVersion ?? (await host.kubeletVersion(layout.kubeletBinary ?? 'kubelet')));
   const choice = apiChoice(version);
 
@@ -55,15 +66,18 @@ export async function planInstall(fs: HostFs, host: HostSystem, inputs: InstallI
   const providerConfig = await resolveProviderConfig(fs, inputs.nodeProviderConfig, inputs.providerConfig);
   const changes: FileChange[] = [];
   const push = (c: FileChange | undefined) => c && changes.push(c);
-  const binary = binaryChange(fs, binDir, inputs.binary);
-  push(binary);
+  const installDir = `${payloadBase(fs, binDir)}/${source.id}`;
+  const payload = planPayload(fs, payloadBase(fs, binDir), source);
+  if (payload?.problem) warnings.push(`the installed payload is damaged (${payload.problem}): installing it again`);
+  push(wrapperChange(fs, binDir, installDir, source.manifest.loader));
   push(providerConfigChange(fs, inputs.nodeProviderConfig, providerConfig));
 
   const entry = buildProviderEntry({ version, nodeProviderConfigPath: inputs.nodeProviderConfig, providerConfig, ...(inputs.tokenAttributes ? { tokenAttributes: inputs.tokenAttributes } : {}) });
   const saGate = serviceAccountGate(layout.argv, version);
   const kubeletConfig = planKubeletConfig(fs, configPath, entry, { version, serviceAccountTokenGate: saGate });
   push(kubeletConfig.change);
-  checkBinaries(fs, binDir, providerNames(kubeletConfig.documents), binary !== undefined);
+  checkBinaries(fs, binDir, providerNames(kubeletConfig.documents));
+  const smoke: SmokeTarget = { executable: `${binDir}/${PROVIDER_NAME}`, args: entry.args, apiVersion: entry.apiVersion, version: source.manifest.version };
 
   // Flags: only the missing ones, only where this layout takes them.
   const missing: string[] = [];
@@ -88,7 +102,7 @@ export async function planInstall(fs: HostFs, host: HostSystem, inputs: InstallI
     if (layout.unit === undefined) warnings.push('the kubelet config changed but no unit is known to restart: restart the kubelet yourself');
     else restart = { unit: layout.unit, daemonReload: changes.some((c) => c.kind === 'kubelet-flags') };
   }
-  return { layout, version, binDir, configPath, providerConfig, changes, addedFlags, restart, warnings };
+  return { layout, version, binDir, configPath, providerConfig, source, installDir, payload, smoke, changes, addedFlags, restart, warnings };
 }
 
 function pickPath(option: string, explicit: string | undefined, existing: string | undefined, flag: string): string | undefined {
@@ -106,10 +120,10 @@ function serviceAccountGate(argv: string[], version: KubeletVersion): boolean {
   return atLeast(version, 34);
 }
 
-/** The kubelet refuses to start when a configured provider has no executable in the bin dir. */
-function checkBinaries(fs: HostFs, binDir: string, names: string[], oursPlanned: boolean): void {
+/** The kubelet refuses to start when a configured provider has no executable in the bin dir (ours is planned). */
+function checkBinaries(fs: HostFs, binDir: string, names: string[]): void {
   for (const name of names) {
-    if (name === PROVIDER_NAME && oursPlanned) continue;
+    if (name === PROVIDER_NAME) continue;
     const st = fs.stat(`${binDir}/${name}`);
     if (st === undefined || !st.isFile || (st.mode & 0o111) === 0) {
       throw new ProviderError('install', `the kubelet config names provider "${name}" but ${binDir}/${name} is missing or not executable; the kubelet would not start. Install that plugin or remove its entry, then re-run`);

@@ -20,7 +20,7 @@ export class PlannedFs extends HostFs {
   override stat(hostPath: string): HostStat | undefined {
     const c = this.planned.get(this.realHostPath(hostPath));
     if (c === undefined) return super.stat(hostPath);
-    return c.after === undefined ? undefined : { mode: c.mode, size: c.after.size, isFile: true, isDirectory: false };
+    return c.after === undefined ? undefined : { mode: c.mode, uid: 0, size: c.after.size, isFile: true, isDirectory: false };
   }
 
   override list(hostPath: string): string[] {

@@ -26,6 +26,7 @@ export interface Manifest {
   detect: DetectOptions; // how install found the kubelet, to look at it again on uninstall
   files: FileRecord[];
   createdDirs: string[]; // host paths
+  payloads?: string[]; // installed payload directories (host paths): the wrapper's, then the previous one
 }
 
 export const MANIFEST_MODE = 0o600;

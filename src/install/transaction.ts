@@ -1,17 +1,23 @@
 // Applies a list of file changes as one transaction: journal first, then the writes, then (when
 // the kubelet must see them) one restart and a health watch; a kubelet that does not come back
-// gets every file put back and a second restart. Writes are atomic, so each file is always either
-// its old or its new version. A run that finds a journal finishes that transaction first
-// (recoverJournal): rolled back when it stopped while writing, else restarted and checked again.
+// gets every file put back and a second restart. An install writes the provider's own files
+// first (its payload directory, its config, a new wrapper as a candidate beside the old one),
+// runs the smoke test on them, then switches the wrapper and writes the kubelet's files: a
+// provider that does not run on the node is rolled back before the kubelet runs or is pointed at it. Writes are atomic, so each file is always either its old or its new
+// version. A run that finds a journal finishes that transaction first (recoverJournal): rolled
+// back when it stopped while writing, else restarted and checked again.
 // Once the journal is written, SIGTERM no longer stops the run: it finishes the decision (the
 // pod's grace period covers a health wait, a rollback and a second one); SIGKILL leaves the
 // journal for the next run.
+import { posix } from 'node:path';
 import { describeError, ProviderError } from '../errors.ts';
 import type { FileChange } from './changes.ts';
 import type { HostFs } from './host-fs.ts';
 import type { HostSystem } from './host-system.ts';
 import { readJournal, removeJournal, writeJournal, type Journal, type RestartPlan } from './journal.ts';
+import { installPayload, prunePayloads, rollbackPayload, type PayloadStep } from './payload-dir.ts';
 import { readManifest } from './state.ts';
+import { candidatePath } from './wrapper-file.ts';
 import { pruneBackups, putBack, store } from './stored.ts';
 
 export type { RestartPlan } from './journal.ts';
@@ -34,24 +40,46 @@ export interface Transaction {
   changes: FileChange[];
   restart: RestartPlan | undefined;
   removeDirs?: string[]; // removed when empty once committed
+  payload?: PayloadStep; // installed before the files
+  prune?: { base: string; keep: string[] }[]; // payload directories removed once committed, but those kept
+  /**
+   * Run once the provider's own files are written, before the kubelet's: a problem rolls back.
+   * A new wrapper is tested at `candidate` (wrapper-file.ts) and only then renamed into place.
+   */
+  smokeTest?: (candidate: string | undefined) => Promise<string | undefined>;
 }
+
+/** The provider's own files, written before its smoke test; the kubelet's come after it. */
+function providersOwn(c: FileChange): boolean {
+  return c.kind === 'binary' || c.kind === 'provider-config';
+}
+
+/** A wrapper to write (rather than a bare binary to copy, or a removal): tested as a candidate first. */
+function isNewWrapper(c: FileChange): boolean {
+  return c.kind === 'binary' && c.after?.bytes !== undefined;
+}
+
+class SmokeTestFailed extends Error {}
 
 /** Thrown when SIGTERM arrives before anything changed. */
 export function stoppedBeforeChanges(): ProviderError {
   return new ProviderError('install', 'stopped by SIGTERM before changing anything on the node');
 }
 
-/** The directories writing `changes` creates (host paths), outermost first. */
-export function dirsToCreate(fs: HostFs, changes: FileChange[]): string[] {
-  return [...new Set(changes.filter((c) => c.after !== undefined).flatMap((c) => fs.missingDirs(fs.parentOf(c.path))))];
+/** The directories writing `changes` (and `payload`) creates (host paths), outermost first. */
+export function dirsToCreate(fs: HostFs, changes: FileChange[], payload?: PayloadStep): string[] {
+  const parents = [...changes.filter((c) => c.after !== undefined).map((c) => fs.parentOf(c.path)), ...(payload ? [posix.dirname(payload.dir)] : [])];
+  return [...new Set(parents.flatMap((p) => fs.missingDirs(p)))];
 }
 
 /** Runs the transaction to its end: resolves when committed, throws when rolled back. */
 export async function runTransaction(ctx: TxContext, tx: Transaction): Promise<void> {
   const { fs } = ctx;
-  for (const c of tx.changes) fs.assertWritable(fs.parentOf(c.path));
-  const createdDirs = dirsToCreate(fs, tx.changes);
+  for (const dir of [...tx.changes.map((c) => fs.parentOf(c.path)), ...(tx.payload ? [posix.dirname(tx.payload.dir)] : [])]) fs.assertWritable(dir);
+  const createdDirs = dirsToCreate(fs, tx.changes, tx.payload);
   const journal: Journal = { version: 1, operation: tx.operation, phase: 'applying', restart: tx.restart ?? null, changes: [], createdDirs, removeDirs: tx.removeDirs ?? [] };
+  if (tx.payload) journal.payload = { dir: tx.payload.dir, replaced: tx.payload.replace };
+  if (tx.prune?.length) journal.prune = tx.prune;
   for (const c of tx.changes) journal.changes.push({ path: c.path, kind: c.kind, before: await store(fs, c.path, c.before, c.beforeMode), after: c.after ? { sha256: c.after.sha256, mode: c.mode } : null });
   if (ctx.signal?.aborted) throw stoppedBeforeChanges();
   await writeJournal(fs, journal);
@@ -60,10 +88,19 @@ export async function runTransaction(ctx: TxContext, tx: Transaction): Promise<v
   try {
     try {
       for (const dir of createdDirs) fs.mkdirs(dir);
-      for (const c of tx.changes) await write(fs, c);
+      if (tx.payload) await installPayload(fs, tx.payload);
+      const first = tx.smokeTest ? tx.changes.filter(providersOwn) : tx.changes;
+      const wrapper = tx.smokeTest ? first.find(isNewWrapper) : undefined;
+      for (const c of first) await (c === wrapper ? write(fs, { ...c, path: candidatePath(c.path) }) : write(fs, c));
+      const problem = await tx.smokeTest?.(wrapper && candidatePath(wrapper.path));
+      if (problem !== undefined) throw new SmokeTestFailed(problem);
+      // The switch: the very file that passed becomes the kubelet's executable.
+      if (wrapper) fs.renameWithin(fs.parentOf(wrapper.path), posix.basename(candidatePath(wrapper.path)), posix.basename(wrapper.path));
+      for (const c of tx.changes) if (!first.includes(c)) await write(fs, c);
     } catch (error) {
       await putBackFiles(ctx, journal);
       endJournal(fs);
+      if (error instanceof SmokeTestFailed) throw new ProviderError('install', `the installed provider failed its smoke test: ${error.message}. Nothing of the kubelet was changed and the installed files were rolled back`);
       throw new ProviderError('install', `writing the ${tx.operation} failed (${describeError(error)}); nothing was changed`);
     }
     if (journal.restart === null) return await commit(fs, journal);
@@ -145,6 +182,8 @@ async function putBackFiles(ctx: TxContext, journal: Journal): Promise<void> {
     if (ours) await putBack(fs, c.path, c.before);
     else ctx.log('warn', `${c.path} was changed by someone else meanwhile; left as it is`);
   }
+  for (const c of journal.changes) if (c.kind === 'binary') fs.remove(candidatePath(c.path));
+  if (journal.payload) rollbackPayload(fs, journal.payload.dir, journal.payload.replaced);
   for (const dir of [...journal.createdDirs].reverse()) fs.rmdirIfEmpty(dir);
 }
 
@@ -155,6 +194,7 @@ async function commit(fs: HostFs, journal: Journal): Promise<void> {
     await writeJournal(fs, journal);
   }
   pruneBackups(fs, readManifest(fs)?.files.map((f) => f.original) ?? []);
+  for (const p of journal.prune ?? []) prunePayloads(fs, p.base, p.keep);
   for (const dir of [...journal.removeDirs].sort((a, b) => b.split('/').length - a.split('/').length)) fs.rmdirIfEmpty(dir);
   removeJournal(fs);
 }

@@ -8,7 +8,6 @@
 import { bytes, fileChange, needsRestart, optionalBytes, sha256, type Content, type FileChange } from './changes.ts';
 import { parseConfigText, removeEntry } from './credential-config/merge.ts';
 import { providerNames } from './credential-config/plan.ts';
-import { BINARY_MODE } from './binary.ts';
 import { ProviderError } from '../errors.ts';
 import type { HostFs } from './host-fs.ts';
 import type { RestartPlan } from './journal.ts';
@@ -21,9 +20,11 @@ import { manifestChange, type FileRecord, type Manifest } from './state.ts';
 import { storedBytes, type Stored } from './stored.ts';
 import { removeWords } from './systemd/env-file.ts';
 import { readService } from './systemd/unit.ts';
+import { WRAPPER_MODE } from './wrapper-file.ts';
 
 export interface UninstallPlan {
   changes: FileChange[];
+  payloadDirs: string[]; // removed once the rest is committed (the kubelet may still run them until then)
   restart: RestartPlan | undefined;
   warnings: string[];
 }
@@ -40,7 +41,7 @@ export function planUninstall(fs: HostFs, manifest: Manifest): UninstallPlan {
     if (stillUsed && (r.words ?? []).length > 0) warnings.push(`kept ${(r.words ?? []).join(' ')} in ${r.path}: ${manifest.detect.kubeletConfigFile} still lists other providers`);
     else push(flagsChange(fs, r));
   }
-  for (const r of records('binary')) push(ifStillOurs(fs, r, fs.digest(r.path), original(fs, r.original), r.original?.mode ?? BINARY_MODE, warnings));
+  for (const r of records('binary')) push(ifStillOurs(fs, r, fs.digest(r.path), original(fs, r.original), r.original?.mode ?? WRAPPER_MODE, warnings));
   for (const r of records('provider-config')) push(providerConfigChange(fs, r, warnings));
   changes.push(manifestChange(fs, undefined));
 
@@ -48,7 +49,7 @@ export function planUninstall(fs: HostFs, manifest: Manifest): UninstallPlan {
   const kubeletFacing = changes.filter(needsRestart);
   if (kubeletFacing.length > 0 && manifest.unit === undefined) warnings.push('the kubelet config changes but no unit is known to restart: restart the kubelet yourself');
   const restart = kubeletFacing.length > 0 && manifest.unit !== undefined ? { unit: manifest.unit, daemonReload: kubeletFacing.some((c) => c.kind === 'kubelet-flags') } : undefined;
-  return { changes, restart, warnings };
+  return { changes, payloadDirs: manifest.payloads ?? [], restart, warnings };
 }
 
 /** Our entry out of the config; the file goes when install created it and nothing else is left in it. */

@@ -1,6 +1,8 @@
 // `uninstall`: takes out what install added (uninstall-plan.ts) as one transaction, with the same
-// journal, restart, health watch and rollback as install; the directories install created go
+// journal, restart, health watch and rollback as install; the payload directories go once it is
+// committed (until then the kubelet may still run them), and the directories install created
 // when they are empty.
+import { posix } from 'node:path';
 import { describeChanges } from './changes.ts';
 import { renderChanges } from './dry-run.ts';
 import { ProviderError } from '../errors.ts';
@@ -20,7 +22,7 @@ export async function runUninstall(ctx: RunContext): Promise<void> {
     const manifest = readManifest(fs);
     if (manifest === undefined) return nothingInstalled(ctx);
     const plan = planUninstall(fs, manifest);
-    await ctx.out(renderChanges(plan.changes, plan.restart, plan.warnings));
+    await ctx.out(renderChanges(plan.changes, plan.restart, plan.warnings, plan.payloadDirs.map((d) => `then remove the payload ${d}`)));
     return;
   }
   await withInstallerState(ctx, lockWaitMs(ctx), async (stateDirs) => {
@@ -28,7 +30,8 @@ export async function runUninstall(ctx: RunContext): Promise<void> {
     if (manifest === undefined) return nothingInstalled(ctx);
     const plan = planUninstall(fs, manifest);
     for (const w of plan.warnings) ctx.log('warn', w);
-    await runTransaction(ctx, { operation: 'uninstall', changes: plan.changes, restart: plan.restart, removeDirs: manifest.createdDirs });
+    const prune = [...new Set(plan.payloadDirs.map((d) => posix.dirname(d)))].map((base) => ({ base, keep: [] }));
+    await runTransaction(ctx, { operation: 'uninstall', changes: plan.changes, restart: plan.restart, removeDirs: manifest.createdDirs, prune });
     stateDirs.createdDirs.push(...manifest.createdDirs); // those the state directory kept busy go once it is gone
     ctx.log('info', `uninstalled: ${describeChanges(plan.changes) || 'nothing left to take out'}${plan.restart ? `; restarted ${plan.restart.unit}, healthy` : ''}`);
   });

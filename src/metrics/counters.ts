@@ -58,12 +58,18 @@ export function foldJournal(text: string, c: Counters): void {
       continue;
     }
     const [, result, cache, error, calls] = f as [string, string, string, string, string];
-    add(c, seriesKey('invocations', { result: result === 'ok' ? 'success' : 'failure' }));
-    if (cache === 'hit') add(c, 'cache_hits');
-    else if (cache === 'not-acr') add(c, 'not_acr');
-    else if (cache !== '-') add(c, seriesKey('cache_misses', { outcome: cache }));
-    if (error !== '-') add(c, seriesKey('errors', { class: error }));
-    if (error === 'throttled') add(c, seriesKey('throttled', { where: 'final-error' }));
+    if (cache === 'prewarm') {
+      // A refresh by the pre-warmer (journal.ts prewarmJournalLine), not an invocation: only its
+      // result and its cloud calls are counted.
+      add(c, seriesKey('prewarm_refreshes', { result: result === 'ok' ? 'success' : 'failure' }));
+    } else {
+      add(c, seriesKey('invocations', { result: result === 'ok' ? 'success' : 'failure' }));
+      if (cache === 'hit') add(c, 'cache_hits');
+      else if (cache === 'not-acr') add(c, 'not_acr');
+      else if (cache !== '-') add(c, seriesKey('cache_misses', { outcome: cache }));
+      if (error !== '-') add(c, seriesKey('errors', { class: error }));
+      if (error === 'throttled') add(c, seriesKey('throttled', { where: 'final-error' }));
+    }
     if (calls === '-') continue;
     for (const call of calls.split(',')) {
       const [action, outcome, ms] = call.split(':');

@@ -8,6 +8,7 @@
 // Line format (space-separated, '-' for none):
 //   1 <result> <cache> <error-class> <calls>
 //   result: ok | fail;  cache: hit | refreshed | shared | unlocked | stale | not-acr | failed | -
+//   (cache `prewarm`: a refresh by the pre-warmer, not an invocation)
 //   calls:  Action:outcome:ms[,Action:outcome:ms...]
 import { closeSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,6 +36,11 @@ export function journalLine(summary: InvocationSummary, ok: boolean): string {
     .join(',');
   const error = summary.errorClass !== undefined && TOKEN.test(summary.errorClass) ? summary.errorClass : '-';
   return `${JOURNAL_VERSION} ${ok ? 'ok' : 'fail'} ${cache} ${error} ${calls || '-'}\n`;
+}
+
+/** One journal line for a refresh by the pre-warmer. */
+export function prewarmJournalLine(calls: InvocationSummary['calls'], errorClass: string | undefined): string {
+  return journalLine({ cache: 'prewarm', calls, ...(errorClass !== undefined ? { errorClass } : {}) }, errorClass === undefined);
 }
 
 function isUsageError(errorClass: string | undefined): boolean {

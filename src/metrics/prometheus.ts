@@ -27,6 +27,7 @@ const FAMILIES: readonly Family[] = [
   { key: 'cloud_call_ms', name: 'cloud_call_duration_seconds_total', help: 'Time spent in CR API call attempts, by action.', scale: 1 / 1000 },
   { key: 'errors', name: 'errors_total', help: 'Failed invocations, by error class.' },
   { key: 'throttled', name: 'throttled_total', help: 'Throttling seen: throttled CR API attempts (where="cloud-call") and invocations that failed throttled (where="final-error").', defaults: [{ where: 'cloud-call' }, { where: 'final-error' }] },
+  { key: 'prewarm_refreshes', name: 'prewarm_refreshes_total', help: 'Token refreshes by the pre-warmer (the DaemonSet), by result; after a failure the cached token stays in use while it is valid, and the refresh is retried with backoff.' },
   { key: 'journal_lines_invalid', name: 'journal_lines_invalid_total', help: 'Counter journal lines that could not be read (torn by a crash or written by another version).', defaults: [{}] },
 ];
 

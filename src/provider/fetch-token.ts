@@ -115,7 +115,7 @@ async function enterpriseToken(session: CloudSession, scope: ResolverScope, inst
 }
 
 function toEntry(session: CloudSession, username: string, password: string, tokenExpiresAt: number): TokenEntry {
-  const now = Date.now();
+  const now = session.deadline.clock.now();
   // With STS credentials the password dies with the STS session, whatever ExpireTime says.
   const sessionEnd = session.credential().sessionExpiresAt();
   const expiresAt = sessionEnd === undefined ? tokenExpiresAt : Math.min(tokenExpiresAt, sessionEnd);

@@ -1,9 +1,8 @@
 // One credential request, start to finish. This module is the kubelet's hot path: a cache hit
-// is answered from here with a stat and one small file read. Everything the miss path needs
-// (cloud SDKs, metadata client, lock) is behind the dynamic import of ../lazy-refresh.ts.
+// is answered from here with a stat and one small file read (answer.ts). Everything the miss path
+// needs (cloud SDKs, metadata client) is behind the dynamic import of ../lazy-refresh.ts.
 import { resolveRegistry, tokenTarget } from '../acr/registry-target.ts';
 import type { CacheDirectory } from '../cache/cache-dir.ts';
-import { MAX_REFRESH_WAIT_MS, RESERVE_FOR_OWN_REFRESH_MS, awaitOrClaimRefresh } from '../cache/refresh-watch.ts';
 import { openCacheStore, type CacheStore } from '../cache/store.ts';
 import type { ProviderConfig } from '../config/resolve.ts';
 import { ProviderError, describeError } from '../errors.ts';
@@ -13,9 +12,10 @@ import type { CredentialProviderRequest } from '../kubelet/api.ts';
 import { registryHostOf } from '../kubelet/request.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Deadline } from '../resilience/deadline.ts';
+import { answerFromCache, type TokenSlot } from './answer.ts';
 import { tokenCacheKey } from './cache-keys.ts';
 import type { InvocationSummary } from './summary.ts';
-import { cacheDurationMs, isCachedAnswer, isFresh, isTokenEntry, type CachedAnswer } from './token-entry.ts';
+import { isCachedAnswer, type CachedAnswer } from './token-entry.ts';
 
 /** How long the kubelet may remember "not an ACR host" for this image. */
 export const NOT_ACR_CACHE_MS = 60_000;
@@ -71,40 +71,20 @@ async function provide(request: CredentialProviderRequest, ctx: ProvideContext):
   }
   const cacheKey = tokenCacheKey(plan.id, tokenTarget(target), config.registries);
 
-  const cache = openReadableCache(ctx.cacheDir, logger);
-  const readFresh = async () => {
-    const entry = await readCachedToken(cache, cacheKey, logger);
-    return entry && isFresh(entry, Date.now()) ? entry : undefined;
-  };
-  const cached = await readCachedToken(cache, cacheKey, logger);
-  const now = Date.now();
-  if (cached && isFresh(cached, now)) {
-    summary.cache = 'hit';
-    return credentialsFor(host, cached, cacheDurationMs(cached, now));
-  }
-  // Someone else may be refreshing this very token: wait for it here, before paying for the
-  // SDKs; otherwise claim the refresh so that later arrivals wait for us.
-  let release: (() => void) | undefined;
-  const lockPath = cache?.lockPathFor(cacheKey);
-  if (lockPath !== undefined) {
-    const waitMs = Math.min(MAX_REFRESH_WAIT_MS, ctx.deadline.remainingMs() - RESERVE_FOR_OWN_REFRESH_MS);
-    const turn = await awaitOrClaimRefresh(lockPath, readFresh, Math.max(0, waitMs));
-    if (turn.kind === 'shared') {
-      summary.cache = 'shared';
-      return credentialsFor(host, turn.value, cacheDurationMs(turn.value, Date.now()));
-    }
-    if (turn.kind === 'claimed') release = turn.release;
-  }
-  let refreshed;
-  try {
+  const cache = openReadableCache(ctx.cacheDir, logger, ctx.deadline);
+  const slot: TokenSlot = { read: () => readCachedToken(cache, cacheKey, logger), lock: () => cache?.refreshLock(cacheKey) };
+  const answer = await answerFromCache(slot, ctx.deadline, async (previous, outcome) => {
     const { refreshToken } = await import('../lazy-refresh.ts');
-    refreshed = await refreshToken({ target, cacheKey, plan, config, cacheDir: ctx.cacheDir, deadline: ctx.deadline, logger, summary, previous: cached && isTokenEntry(cached) ? cached : undefined });
-  } finally {
-    release?.();
+    return refreshToken({ target, cacheKey, plan, config, cacheDir: ctx.cacheDir, deadline: ctx.deadline, logger, summary, previous, outcome });
+  }, (message) => logger.warn(message));
+  summary.cache = answer.outcome;
+  if ('noCredentials' in answer.entry) {
+    if (answer.outcome !== 'hit' && answer.outcome !== 'shared') logger.info(answer.entry.reason);
+  } else {
+    // What the pre-warmer keeps warm (src/prewarm): registries this node served lately.
+    cache?.markServed(cacheKey);
   }
-  summary.cache = refreshed.outcome;
-  if (refreshed.outcome !== 'shared' && 'noCredentials' in refreshed.entry) logger.info(refreshed.entry.reason);
-  return credentialsFor(host, refreshed.entry, refreshed.cacheDurationMs);
+  return credentialsFor(host, answer.entry, answer.cacheDurationMs);
 }
 
 /**
@@ -123,12 +103,12 @@ export function rejectEchoedToken(request: CredentialProviderRequest, result: Pr
 }
 
 /** The cache, if its directory is trusted (created when missing); undefined otherwise. */
-function openReadableCache(cacheDir: CacheDirectory, logger: Logger): CacheStore | undefined {
+function openReadableCache(cacheDir: CacheDirectory, logger: Logger, deadline: Deadline): CacheStore | undefined {
   // A brand-new node: create it now, so that the first burst of pulls can coordinate.
   const check = cacheDir.open(true);
   // Unusable: the miss path, which always follows, says why.
   if (!check.usable) return undefined;
-  return openCacheStore(check.dir, (reason) => logger.warn(reason));
+  return openCacheStore(check.dir, (reason) => logger.warn(reason), deadline.clock);
 }
 
 async function readCachedToken(cache: CacheStore | undefined, key: string, logger: Logger): Promise<CachedAnswer | undefined> {

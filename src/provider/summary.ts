@@ -2,7 +2,7 @@
 // kind, cache outcome, cloud calls with their durations, error class. Never holds a secret.
 import type { LogFields } from '../log/logger.ts';
 
-export type CacheOutcome = 'hit' | 'refreshed' | 'shared' | 'unlocked' | 'stale' | 'not-acr' | 'error';
+export type CacheOutcome = 'hit' | 'refreshed' | 'shared' | 'unlocked' | 'stale' | 'not-acr' | 'error' | 'prewarm';
 
 export interface InvocationSummary {
   host?: string;
@@ -20,7 +20,7 @@ export function newSummary(): InvocationSummary {
  * Fields of the "served"/"failed" line. In text: `host=… kind=… cache=hit calls=Action:ok:12ms,…
  * error=… ms=…`; in JSON the calls are a list of {action, outcome, ms}.
  */
-export function summaryFields(s: InvocationSummary, startedAt: number): LogFields {
+export function summaryFields(s: InvocationSummary, startedAt: number, now: number = Date.now()): LogFields {
   return {
     host: s.host,
     kind: s.registryKind,
@@ -28,6 +28,6 @@ export function summaryFields(s: InvocationSummary, startedAt: number): LogField
     calls: s.calls.length ? s.calls.map((c) => ({ action: c.action, outcome: c.outcome, ms: Math.round(c.ms) })) : undefined,
     cloudMs: s.calls.length ? Math.round(s.calls.reduce((sum, c) => sum + c.ms, 0)) : undefined,
     error: s.errorClass,
-    ms: Date.now() - startedAt,
+    ms: now - startedAt,
   };
 }

@@ -1,6 +1,7 @@
 // Bounded retries with exponential backoff and full jitter, all inside one Deadline. Neither
 // @alicloud/credentials nor @alicloud/openapi-client retries on its own.
 import { ProviderError, isProviderError } from '../errors.ts';
+import { systemClock } from './clock.ts';
 import type { Deadline } from './deadline.ts';
 
 export interface RetryPolicy {
@@ -24,7 +25,7 @@ export interface RetryOptions {
 }
 
 export async function withRetry<T>(operation: (attempt: number) => Promise<T>, options: RetryOptions): Promise<T> {
-  const policy = options.policy ?? DEFAULT_RETRY_POLICY;
+  const policy = options.policy ?? options.deadline.retryPolicy ?? DEFAULT_RETRY_POLICY;
   const isRetryable = options.isRetryable ?? ((e: unknown) => isProviderError(e) && e.retryable);
   const random = options.random ?? Math.random;
   for (let attempt = 1; ; attempt++) {
@@ -35,7 +36,7 @@ export async function withRetry<T>(operation: (attempt: number) => Promise<T>, o
       const delayMs = backoffDelayMs(attempt, policy, random);
       if (options.deadline.remainingMs() < delayMs + MIN_USEFUL_ATTEMPT_MS) throw outOfTime(error, attempt);
       options.onRetry?.(error, attempt, delayMs);
-      await sleep(delayMs);
+      await options.deadline.clock.sleep(delayMs);
     }
   }
 }
@@ -54,6 +55,7 @@ function outOfTime(error: unknown, attempts: number): unknown {
   });
 }
 
+/** A plain wall-clock sleep (tests and fixtures); timing code sleeps on its Clock. */
 export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  return systemClock.sleep(ms);
 }

@@ -4,13 +4,14 @@
 //   - cold invocation (empty cache) against the local emulators;
 //   - a 200-way burst across 5 registries, cold then warm: wall time and cloud calls;
 //   - install: peak RSS on a fresh, an installed and an upgraded host tree (test/bench/installer.ts);
+//   - prewarm: peak RSS of the DaemonSet's pre-warmer after refreshing three registries (test/bench/prewarm.ts);
 //   - binary and bundle sizes.
 // Medians and p90 over repeated runs; variants are interleaved run by run so that drift in the
 // machine's load hits them all alike. Wall time is measured around a plain spawn; peak RSS in
 // separate runs under `/usr/bin/time -f %M` (the kernel's ru_maxrss of that child, via wait4).
 // Prints a table and writes the JSON result (default dist/bench-result.json, or --out PATH).
 //
-//   node test/bench/run.ts [--runs 40] [--cold-runs 15] [--burst 200] [--out PATH] [--only hit,cold,burst,install]
+//   node test/bench/run.ts [--runs 40] [--cold-runs 15] [--burst 200] [--out PATH] [--only hit,cold,burst,install,prewarm]
 //                          [--compare NAME=BUNDLE ...]   (extra bundles in the hit and cold tables)
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -25,6 +26,7 @@ import { appendToJournal, journalLine } from '../../src/metrics/journal.ts';
 import { compact, readCounters } from '../../src/metrics/counters.ts';
 import { LogFile } from '../../src/log/log-file.ts';
 import { benchInstaller, installerTable } from './installer.ts';
+import { benchPrewarm, prewarmTable } from './prewarm.ts';
 
 const { values } = parseArgs({
   options: {
@@ -40,7 +42,7 @@ const { values } = parseArgs({
 const RUNS = Number(values.runs);
 const COLD_RUNS = Number(values['cold-runs']);
 const BURST = Number(values.burst);
-const only = new Set((values.only ?? 'hit,micro,cold,burst,install').split(','));
+const only = new Set((values.only ?? 'hit,micro,cold,burst,install,prewarm').split(','));
 
 const NODE = process.execPath;
 const BINARY = join(REPO_ROOT, 'dist', 'bin', 'aliyun-acr-credential-provider-linux-amd64');
@@ -140,6 +142,7 @@ async function main(): Promise<void> {
     if (only.has('cold')) result.cold = await benchCold(e, dir, variants);
     if (only.has('burst')) result.burst = await benchBurst(e, dir, variants[0]!);
     if (only.has('install')) result.install = await benchInstaller(NODE, BUNDLE_PATH, BINARY, 3);
+    if (only.has('prewarm')) result.prewarm = await benchPrewarm(variants, 5);
     result.sizes = {
       binaryBytes: haveBinary ? statSync(BINARY).size : null,
       bundleBytes: statSync(BUNDLE_PATH).size,
@@ -274,6 +277,7 @@ function printTable(result: Record<string, any>): void {
     for (const p of [b.cold, b.warm]) lines.push(`| ${p.phase} | ${p.wallMs} ms | ${p.perInvocationMs.median} ms | ${p.perInvocationMs.p90} ms | ${p.tokenCalls} | ${p.cloudCalls} |`);
   }
   if (result.install) lines.push(...installerTable(result.install));
+  if (result.prewarm) lines.push(...prewarmTable(result.prewarm));
   const s = result.sizes;
   lines.push('', `sizes: binary ${s.binaryBytes === null ? 'n/a' : `${round(s.binaryBytes / 2 ** 20)} MiB`}, bundle ${round(s.bundleBytes / 1024)} KiB`);
   process.stdout.write(`${lines.join('\n')}\n`);

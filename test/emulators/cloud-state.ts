@@ -167,6 +167,7 @@ export class CloudState {
   instanceNotFoundStatus: 200 | 404 = 200;
 
   #clockOffsetMs = 0;
+  #clock: (() => number) | undefined;
   #tokenLifetimeMs = HOUR_MS;
   #stsLifetimeMs = 6 * HOUR_MS;
   #stsRotateBeforeMs = 30 * 60 * 1000;
@@ -183,7 +184,12 @@ export class CloudState {
   #calls: CallRecord[] = [];
 
   now(): number {
-    return Date.now() + this.#clockOffsetMs;
+    return (this.#clock?.() ?? Date.now()) + this.#clockOffsetMs;
+  }
+
+  /** Takes time from an outside clock (a test's virtual clock, shared with the provider code) instead of the wall clock. */
+  useClock(now: () => number): void {
+    this.#clock = now;
   }
 
   /** Moves the cloud's clock (credential/token expiry), not the signature date window. */

@@ -6,8 +6,11 @@ import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { BUNDLE, cleanup, fakeBinary, kubeadmDebian, makeHost, readHost, snapshot, tempDir } from './helpers.ts';
+import { BUNDLE, cleanup, kubeadmDebian, makeHost, readHost, snapshot, tempDir } from './helpers.ts';
+import { fakePayload } from './fake-payload.ts';
 import { FakeNode, runCli } from './fake-node.ts';
+
+const WRAPPER = '/etc/kubernetes/credential-provider/bin/aliyun-acr-credential-provider';
 
 let node: FakeNode;
 before(async () => {
@@ -23,22 +26,22 @@ describe('bundle: install / uninstall / sync-config', () => {
   it('install, second install, dry-run and uninstall on a kubeadm node, through nsenter', async () => {
     const root = makeHost(kubeadmDebian());
     const original = snapshot(root);
-    const binary = fakeBinary();
+    const payload = fakePayload();
     const callsBefore = node.calls().length;
     const common = ['--host-root', root, ...node.flags()];
 
-    const dry = await runCli(node, ['install', ...common, '--binary', binary, '--configure-kubelet', '--dry-run']);
+    const dry = await runCli(node, ['install', ...common, '--payload', payload, '--configure-kubelet', '--dry-run']);
     assert.equal(dry.code, 0, dry.stderr);
     assert.match(dry.stdout, /\+KUBELET_EXTRA_ARGS=--image-credential-provider-config=/);
     assert.deepEqual(snapshot(root), original);
 
-    const first = await runCli(node, ['install', ...common, '--binary', binary, '--configure-kubelet']);
+    const first = await runCli(node, ['install', ...common, '--payload', payload, '--configure-kubelet']);
     assert.equal(first.code, 0, first.stderr);
     assert.equal(first.stdout, '');
     assert.match(first.stderr, /info: installed: .*restarted kubelet\.service, healthy/);
     assert.equal(parse(readHost(root, '/etc/kubernetes/credential-provider/config.yaml')).providers[0].name, 'aliyun-acr-credential-provider');
 
-    const second = await runCli(node, ['install', ...common, '--binary', binary, '--configure-kubelet']);
+    const second = await runCli(node, ['install', ...common, '--payload', payload, '--configure-kubelet']);
     assert.equal(second.code, 0, second.stderr);
     assert.match(second.stderr, /nothing to change, no restart/);
 
@@ -48,6 +51,8 @@ describe('bundle: install / uninstall / sync-config', () => {
     assert.deepEqual(node.calls().slice(callsBefore), [
       '/usr/bin/kubelet --version', // dry run
       '/usr/bin/kubelet --version',
+      `${WRAPPER} --version`, // the smoke test, before the kubelet's files
+      `${WRAPPER} --config /etc/kubernetes/aliyun-acr-credential-provider/config.json`,
       'systemctl daemon-reload',
       'systemctl restart kubelet.service',
       '/usr/bin/kubelet --version', // second install
@@ -62,7 +67,7 @@ describe('bundle: install / uninstall / sync-config', () => {
     node.kubelet = 'bad';
     node.kubeletReads(root, ['/etc/default/kubelet']);
     try {
-      const r = await runCli(node, ['install', '--host-root', root, ...node.flags('300ms'), '--binary', fakeBinary(), '--configure-kubelet']);
+      const r = await runCli(node, ['install', '--host-root', root, ...node.flags('300ms'), '--payload', fakePayload(), '--configure-kubelet']);
       assert.equal(r.code, 1);
       assert.match(r.stderr, /error: install rolled back: kubelet\.service did not become healthy within 0.3s; the previous files are back and kubelet\.service was restarted \(healthy again\)/);
       assert.ok(!/\n\s+at /.test(r.stderr), 'no stack trace');
@@ -75,7 +80,7 @@ describe('bundle: install / uninstall / sync-config', () => {
   it('an unknown host: exit 2 with the flags that make it work, nothing created', async () => {
     const root = makeHost({ '/etc/hostname': 'n\n' });
     const original = snapshot(root);
-    const r = await runCli(node, ['install', '--host-root', root, ...node.flags(), '--binary', fakeBinary()]);
+    const r = await runCli(node, ['install', '--host-root', root, ...node.flags(), '--payload', fakePayload()]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--layout kubeadm\|k3s\|ack\|systemd/);
     assert.equal(r.stderr.trim().split('\n').length, 1);
@@ -88,14 +93,14 @@ describe('bundle: install / uninstall / sync-config', () => {
     assert.match(r.stderr, /does not look like a node/);
   });
 
-  it('without --binary outside the single-file binary: exit 2', async () => {
+  it('without --payload outside the single-file binary: exit 2', async () => {
     const r = await runCli(node, ['install', '--host-root', makeHost(kubeadmDebian()), ...node.flags()]);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /pass --binary PATH/);
+    assert.match(r.stderr, /pass --payload DIR/);
   });
 
   it('the test-only --host-system flag is gone', async () => {
-    const r = await runCli(node, ['install', '--host-root', makeHost(kubeadmDebian()), '--host-system', 'fake:/x', '--binary', fakeBinary()]);
+    const r = await runCli(node, ['install', '--host-root', makeHost(kubeadmDebian()), '--host-system', 'fake:/x', '--payload', fakePayload()]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /Unknown arguments?: host-system/);
   });

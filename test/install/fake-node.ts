@@ -7,11 +7,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
+import { QEMU_AARCH64 } from '../packaging/host-tree.ts';
 import { BUNDLE, REPO_ROOT, tempDir } from './helpers.ts';
 
 export const FAKE_BIN = join(REPO_ROOT, 'test', 'install', 'fixtures', 'bin');
 
-export type Step = 'version' | 'daemon-reload' | 'restart';
+export type Step = 'version' | 'daemon-reload' | 'restart' | 'plugin';
 
 /** Polls `check` every 10 ms; fails after `ms` (a generous bound, not a timing assertion). */
 export async function until(check: () => boolean, what: string, ms = 30_000): Promise<void> {
@@ -70,6 +71,7 @@ export class FakeNode {
   static async start(version = 'Kubernetes v1.30.2'): Promise<FakeNode> {
     const node = new FakeNode(await Healthz.start());
     node.setVersion(version);
+    writeFileSync(join(node.dir, 'qemu-binfmt'), QEMU_AARCH64);
     return node;
   }
 
@@ -98,6 +100,11 @@ export class FakeNode {
   calls(): string[] {
     const file = join(this.dir, 'calls');
     return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l !== '') : [];
+  }
+
+  /** The provider runs (the smoke test), as "<path> <args>". */
+  pluginRuns(): string[] {
+    return this.calls().filter((c) => /^\S*\/aliyun-acr-credential-provider( |$)/.test(c));
   }
 
   restarts(): string[] {
@@ -132,7 +139,7 @@ export class FakeNode {
 
   close(): Promise<void> {
     for (const child of this.children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    for (const step of ['version', 'daemon-reload', 'restart'] as const) this.release(step);
+    for (const step of ['version', 'daemon-reload', 'restart', 'plugin'] as const) this.release(step);
     return this.healthz.close();
   }
 }

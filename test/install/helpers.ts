@@ -1,12 +1,16 @@
-// Fake host trees for installer tests: a temp dir standing for the node's root, a snapshot of
-// everything in it (type, mode, bytes, link targets) to prove byte-identical restores, and an
-// in-memory HostSystem for in-process tests (black-box tests use fake-node.ts instead).
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+// Fake host trees for installer tests: a temp dir standing for the node's root (with a static
+// busybox as its /bin/sh, as every node has a shell), a snapshot of everything in it (type, mode,
+// bytes, link targets) to prove byte-identical restores, and a HostSystem for in-process tests
+// that scripts systemctl and healthz and runs the installed provider with chroot into the tree
+// (black-box tests use fake-node.ts instead).
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HostFs } from '../../src/install/host-fs.ts';
-import type { HostSystem } from '../../src/install/host-system.ts';
+import type { HostSystem, PluginRun } from '../../src/install/host-system.ts';
 import type { RunContext } from '../../src/install/install.ts';
 import { NODE_PROVIDER_CONFIG } from '../../src/install/paths.ts';
 import type { InstallInputs } from '../../src/install/plan.ts';
@@ -28,10 +32,27 @@ export function cleanup(): void {
   for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
-/** A host root with these files (host paths); directories are 0755. */
+/** Debian's busybox-static (.ci/run installs it): the node's /bin/sh in host trees. */
+export const STATIC_SHELL = '/bin/busybox';
+let shellCopy: string | undefined;
+
+/** Puts the static shell at <root>/bin/sh (hard-linked from one copy per test process). */
+export function addShell(root: string): void {
+  if (shellCopy === undefined || !existsSync(shellCopy)) {
+    shellCopy = join(tempDir('acr-shell-'), 'busybox');
+    copyFileSync(STATIC_SHELL, shellCopy);
+    chmodSync(shellCopy, 0o755);
+  }
+  mkdirp(root, '/bin');
+  linkSync(shellCopy, join(root, '/bin/sh'));
+}
+
+/** A host root with these files (host paths) and a static /bin/sh; directories are 0755. */
 export function makeHost(spec: TreeSpec): string {
   const root = tempDir('acr-host-');
+  chmodSync(root, 0o755);
   writeTree(root, spec);
+  if (!('/bin/sh' in spec)) addShell(root);
   return root;
 }
 
@@ -63,7 +84,7 @@ function mkdirp(root: string, hostDir: string): void {
 
 export type Snapshot = Record<string, string>;
 
-/** Every entry under root: "dir 755", "file 644 <base64>", "link <target>", "fifo 644". */
+/** Every entry under root: "dir 755", "file 644 <base64>" (sha256 past 64 KiB), "link <target>", "fifo 644". */
 export function snapshot(root: string): Snapshot {
   const out: Snapshot = {};
   const walk = (dir: string, rel: string) => {
@@ -76,7 +97,10 @@ export function snapshot(root: string): Snapshot {
       else if (st.isDirectory()) {
         out[path] = `dir ${(st.mode & 0o7777).toString(8)}`;
         walk(full, path);
-      } else out[path] = `file ${(st.mode & 0o7777).toString(8)} ${readFileSync(full).toString('base64')}`;
+      } else {
+        const content = readFileSync(full);
+        out[path] = `file ${(st.mode & 0o7777).toString(8)} ${content.length > 65536 ? `sha256:${createHash('sha256').update(content).digest('hex')}` : content.toString('base64')}`;
+      }
     }
   };
   walk(root, '');
@@ -97,14 +121,26 @@ export interface FakeState {
   restarts?: string[];
   daemonReloads?: number;
   versionCalls?: string[];
+  /** Every plugin run (the smoke test), in order. */
+  pluginCalls?: { path: string; args: string[]; stdin: string }[];
+  /** Answers plugin runs instead of chroot into the host tree. */
+  plugin?: (path: string, args: string[], stdin: string) => Promise<PluginRun>;
 }
 
 /** The host's systemctl, `kubelet --version` and healthz, scripted by `state`, calls recorded in it. */
 export class FakeHost implements HostSystem {
   readonly state: FakeState;
+  /** The host tree plugins run in (set by context()). */
+  root: string | undefined;
   constructor(state: FakeState) {
     this.state = { ...state };
   }
+  runPlugin = async (path: string, args: string[], stdin: string): Promise<PluginRun> => {
+    this.state.pluginCalls = [...(this.state.pluginCalls ?? []), { path, args, stdin }];
+    if (this.state.plugin) return this.state.plugin(path, args, stdin);
+    if (this.root === undefined) throw new Error('FakeHost.runPlugin: no host root (use context())');
+    return runInChroot(this.root, path, args, stdin);
+  };
   async kubeletVersion(binary: string): Promise<string> {
     this.state.versionCalls = [...(this.state.versionCalls ?? []), binary];
     return this.state.kubeletVersion ?? 'Kubernetes v1.30.2';
@@ -124,20 +160,27 @@ export class FakeHost implements HostSystem {
   }
 }
 
+/** `chroot <root> <path> <args>` with `stdin`, as the kubelet would run it on that node (a plain PATH). */
+export function runInChroot(root: string, path: string, args: string[], stdin: string): Promise<PluginRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('chroot', [root, path, ...args], { env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' }, stdio: ['pipe', 'pipe', 'pipe'], timeout: 60_000, killSignal: 'SIGKILL' });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += String(d)));
+    child.stderr.on('data', (d) => (stderr += String(d)));
+    child.stdin.on('error', () => undefined);
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.stdin.end(stdin);
+  });
+}
+
 export function fakeState(state: FakeState): FakeHost {
   return new FakeHost(state);
 }
 
 export function readState(host: FakeHost): FakeState {
   return host.state;
-}
-
-/** A stand-in provider executable. */
-export function fakeBinary(content = '#!/bin/sh\necho provider\n'): string {
-  const path = join(tempDir('acr-bin-'), 'aliyun-acr-credential-provider');
-  writeFileSync(path, content);
-  chmodSync(path, 0o755);
-  return path;
 }
 
 export function writeFile(content: string, name = 'config.yaml'): string {
@@ -153,6 +196,7 @@ export interface Captured {
 }
 
 export function context(root: string, host: FakeHost, options: { dryRun?: boolean } = {}): Captured {
+  host.root = root;
   const logs: string[] = [];
   const stdout: string[] = [];
   return {
@@ -171,8 +215,8 @@ export function context(root: string, host: FakeHost, options: { dryRun?: boolea
   };
 }
 
-export function inputs(binary: string, extra: Partial<InstallInputs> = {}): InstallInputs {
-  return { binary, nodeProviderConfig: NODE_PROVIDER_CONFIG, configureKubelet: true, ...extra };
+export function inputs(payload: string, extra: Partial<InstallInputs> = {}): InstallInputs {
+  return { payload, nodeProviderConfig: NODE_PROVIDER_CONFIG, configureKubelet: true, ...extra };
 }
 
 // ---- node layouts ---------------------------------------------------------------------------

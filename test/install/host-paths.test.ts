@@ -12,7 +12,8 @@ import { ProviderError } from '../../src/errors.ts';
 import { HostFs } from '../../src/install/host-fs.ts';
 import { runInstall } from '../../src/install/install.ts';
 import { runUninstall } from '../../src/install/uninstall.ts';
-import { BUNDLE, cleanup, context, fakeBinary, fakeState, inputs, k3sNode, kubeadmDebian, makeHost, modeOf, readHost, snapshot, tempDir } from './helpers.ts';
+import { BUNDLE, cleanup, context,  fakeState, inputs, k3sNode, kubeadmDebian, makeHost, modeOf, readHost, snapshot, tempDir } from './helpers.ts';
+import { fakePayload } from './fake-payload.ts';
 import { FakeNode } from './fake-node.ts';
 
 after(cleanup);
@@ -77,7 +78,7 @@ describe('install through symlinked directories', () => {
         symlinkSync(kind === 'absolute' ? moved : relative, join(root, level));
         const before = snapshot(root);
         const host = fakeState({});
-        await runInstall(context(root, host).ctx, inputs(fakeBinary()));
+        await runInstall(context(root, host).ctx, inputs(fakePayload()));
         const binary = `${moved}${'/etc/kubernetes/credential-provider/bin'.slice(level.length)}/${OURS}`;
         assert.equal(modeOf(root, binary), 0o755, binary);
         assert.match(new HostFs(root).readText('/etc/default/kubelet') ?? '', /--image-credential-provider-config=\/etc\/kubernetes\/credential-provider\/config\.yaml/);
@@ -92,7 +93,7 @@ describe('install through symlinked directories', () => {
     const root = makeHost(kubeadmDebian({ '/etc/kubernetes/.keep': '' }));
     mkdirSync(join(root, outside), { recursive: true });
     symlinkSync(outside, join(root, '/etc/kubernetes/credential-provider'));
-    await runInstall(context(root, fakeState({})).ctx, inputs(fakeBinary()));
+    await runInstall(context(root, fakeState({})).ctx, inputs(fakePayload()));
     assert.deepEqual(readdirSync(outside), [], 'nothing written outside the host root');
     assert.equal(modeOf(root, join(outside, 'bin', OURS)), 0o755);
   });
@@ -100,7 +101,7 @@ describe('install through symlinked directories', () => {
   it('a relative symlink climbing out of the host root stays inside it', async () => {
     const root = makeHost(kubeadmDebian({ '/etc/kubernetes/.keep': '' }));
     symlinkSync('../../../../../../../../../../../escaped', join(root, '/etc/kubernetes/credential-provider'));
-    await runInstall(context(root, fakeState({})).ctx, inputs(fakeBinary()));
+    await runInstall(context(root, fakeState({})).ctx, inputs(fakePayload()));
     assert.equal(modeOf(root, `/escaped/bin/${OURS}`), 0o755);
     assert.ok(!existsSync(join(dirname(root), 'escaped')));
   });
@@ -110,7 +111,7 @@ describe('install through symlinked directories', () => {
     symlinkSync('/data/rancher', join(root, '/var/lib/rancher'));
     const before = snapshot(root);
     const host = fakeState({ kubeletVersion: 'k3s version v1.30.4+k3s1 (98262b5d)' });
-    await runInstall(context(root, host).ctx, inputs(fakeBinary()));
+    await runInstall(context(root, host).ctx, inputs(fakePayload()));
     assert.equal(modeOf(root, `/data/rancher/credentialprovider/bin/${OURS}`), 0o755);
     assert.equal(parse(readHost(root, '/data/rancher/credentialprovider/config.yaml')).kind, 'CredentialProviderConfig');
     await runUninstall(context(root, host).ctx);
@@ -123,7 +124,7 @@ describe('paths a local user could redirect', () => {
     const root = makeHost(kubeadmDebian({ '/etc/kubernetes/credential-provider/.keep': '' }));
     chownSync(join(root, '/etc/kubernetes/credential-provider'), 1000, 1000);
     const before = snapshot(root);
-    await rejects(runInstall(context(root, fakeState({})).ctx, inputs(fakeBinary())), /\/etc\/kubernetes\/credential-provider is owned by uid 1000/);
+    await rejects(runInstall(context(root, fakeState({})).ctx, inputs(fakePayload())), /\/etc\/kubernetes\/credential-provider is owned by uid 1000/);
     assert.deepEqual(snapshot(root), before);
   });
 
@@ -131,7 +132,7 @@ describe('paths a local user could redirect', () => {
     const root = makeHost(kubeadmDebian({ '/etc/kubernetes/credential-provider/bin/.keep': '' }));
     spawnSync('chmod', ['0777', join(root, '/etc/kubernetes/credential-provider/bin')]);
     const before = snapshot(root);
-    await rejects(runInstall(context(root, fakeState({})).ctx, inputs(fakeBinary())), /\/etc\/kubernetes\/credential-provider\/bin is writable by group or others/);
+    await rejects(runInstall(context(root, fakeState({})).ctx, inputs(fakePayload())), /\/etc\/kubernetes\/credential-provider\/bin is writable by group or others/);
     assert.deepEqual(snapshot(root), before);
   });
 
@@ -146,7 +147,7 @@ describe('paths a local user could redirect', () => {
       const root = makeHost(kubeadmDebian({ '/etc/kubernetes/credential-provider/.keep': '' }));
       spawnSync('mkfifo', [join(root, '/etc/kubernetes/credential-provider/config.yaml')]);
       const before = snapshot(root);
-      const r = spawnSync(process.execPath, [BUNDLE, 'install', '--host-root', root, '--binary', fakeBinary(), '--configure-kubelet', ...node.flags()], { encoding: 'utf8', env: node.env(), timeout: 60_000, killSignal: 'SIGKILL' });
+      const r = spawnSync(process.execPath, [BUNDLE, 'install', '--host-root', root, '--payload', fakePayload(), '--configure-kubelet', ...node.flags()], { encoding: 'utf8', env: node.env(), timeout: 60_000, killSignal: 'SIGKILL' });
       assert.equal(r.signal, null, 'the installer did not hang');
       assert.equal(r.status, 1, r.stderr);
       assert.match(r.stderr, /\/etc\/kubernetes\/credential-provider\/config\.yaml is not a regular file/);

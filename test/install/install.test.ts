@@ -8,9 +8,10 @@ import { planInstall } from '../../src/install/plan.ts';
 import { runUninstall } from '../../src/install/uninstall.ts';
 import { HostFs } from '../../src/install/host-fs.ts';
 import {
-  ackNode, cleanup, context, type FakeHost, fakeBinary, fakeState, inputs, k3sNode, kubeadmDebian, kubeadmRpm, makeHost, modeOf, readHost, readState, snapshot,
+  ackNode, cleanup, context, type FakeHost,  fakeState, inputs, k3sNode, kubeadmDebian, kubeadmRpm, makeHost, modeOf, readHost, readState, snapshot,
   systemdNoVar, systemdWithVar, writeFile, writeTree,
 } from './helpers.ts';
+import { fakePayload } from './fake-payload.ts';
 
 after(cleanup);
 
@@ -18,7 +19,7 @@ const CP_CONFIG = '/etc/kubernetes/credential-provider/config.yaml';
 const CP_BIN = '/etc/kubernetes/credential-provider/bin/aliyun-acr-credential-provider';
 const NODE_CONFIG = '/etc/kubernetes/aliyun-acr-credential-provider/config.json';
 
-async function install(root: string, state: FakeHost, extra: Parameters<typeof inputs>[1] = {}, binary = fakeBinary()) {
+async function install(root: string, state: FakeHost, extra: Parameters<typeof inputs>[1] = {}, binary = fakePayload()) {
   const c = context(root, state);
   await runInstall(c.ctx, inputs(binary, extra));
   return c;
@@ -55,6 +56,13 @@ describe('install on kubeadm nodes', () => {
     assert.deepEqual(s.versionCalls, ['/usr/bin/kubelet']);
   });
 
+  it('a fresh node: the state directory it creates inside the provider\'s cache directory leaves that directory usable (0700)', async () => {
+    const root = makeHost(kubeadmDebian());
+    await install(root, fakeState({ kubeletVersion: 'Kubernetes v1.30.2' }));
+    assert.equal(modeOf(root, '/var/lib/aliyun-acr-credential-provider'), 0o700, 'the provider trusts its cache directory only at 0700');
+    assert.equal(modeOf(root, '/var/lib/aliyun-acr-credential-provider/installer'), 0o700);
+  });
+
   it('RPM: creates /etc/sysconfig/kubelet when the drop-in references it and it is missing', async () => {
     const root = makeHost(kubeadmRpm());
     const state = fakeState({ kubeletVersion: 'Kubernetes v1.29.0' });
@@ -66,7 +74,7 @@ describe('install on kubeadm nodes', () => {
     const root = makeHost(kubeadmDebian());
     const before = snapshot(root);
     const state = fakeState({ kubeletVersion: 'v1.30.2' });
-    const binary = fakeBinary();
+    const binary = fakePayload();
     await install(root, state, {}, binary);
     const installed = snapshot(root);
     const second = await install(root, state, {}, binary);
@@ -139,7 +147,7 @@ providers:
   it('merges our entry: the other provider and the comments stay, the paths are reused, no flag is added', async () => {
     const root = makeHost(node());
     const state = fakeState({ kubeletVersion: 'v1.31.0' });
-    const binary = fakeBinary();
+    const binary = fakePayload();
     await install(root, state, { providerConfig: writeFile('registries:\n  - domains: [registry.example.com]\n    instanceId: cri-abc\n') }, binary);
     const text = readHost(root, '/etc/kubernetes/cp/config.yaml');
     assert.ok(text.startsWith('# Platform credential providers\n'));
@@ -226,7 +234,7 @@ describe('install: safety', () => {
   it('a rolled-back upgrade keeps the earlier install and its manifest', async () => {
     const root = makeHost(kubeadmDebian());
     const state = fakeState({ kubeletVersion: 'v1.30.2' });
-    const binary = fakeBinary();
+    const binary = fakePayload();
     await install(root, state, {}, binary);
     const installed = snapshot(root);
     writeTree(root, {}); // unchanged tree
@@ -237,11 +245,11 @@ describe('install: safety', () => {
 
   it('a rolled-back binary upgrade puts the previous binary back byte for byte and keeps no backup', async () => {
     const root = makeHost(kubeadmDebian());
-    await install(root, fakeState({ kubeletVersion: 'v1.30.2' }), {}, fakeBinary('#!/bin/sh\necho v1\n'));
+    await install(root, fakeState({ kubeletVersion: 'v1.30.2' }), {}, fakePayload({ build: 1 }));
     const installed = snapshot(root);
     const failing = fakeState({ kubeletVersion: 'v1.30.2', healthy: false });
     const upgrade = { providerConfig: writeFile('registries:\n  - domains: [new.example.com]\n') };
-    await rejects(install(root, failing, upgrade, fakeBinary('#!/bin/sh\necho v2\n')), /install rolled back/);
+    await rejects(install(root, failing, upgrade, fakePayload({ build: 2 })), /install rolled back/);
     assert.deepEqual(snapshot(root), installed);
   });
 
@@ -265,24 +273,31 @@ describe('install: safety', () => {
     const before = snapshot(root);
     const state = fakeState({ kubeletVersion: 'v1.30.2' });
     const c = context(root, state, { dryRun: true });
-    await runInstall(c.ctx, inputs(fakeBinary()));
+    await runInstall(c.ctx, inputs(fakePayload()));
     const out = c.stdout.join('');
     assert.match(out, /--- a\/etc\/default\/kubelet/);
     assert.match(out, /\+KUBELET_EXTRA_ARGS=--image-credential-provider-config=/);
     assert.match(out, /\+\+\+ b\/etc\/kubernetes\/credential-provider\/config\.yaml/);
-    assert.match(out, /# create \/etc\/kubernetes\/credential-provider\/bin\/aliyun-acr-credential-provider/);
+    assert.match(out, /# install payload \/etc\/kubernetes\/credential-provider\/bin\/\.aliyun-acr-credential-provider\/0\.1\.0-(amd64|arm64)-[0-9a-f]{16} from \S+: 4 files and manifest\.json, \d+ bytes/);
+    assert.match(out, /\+\+\+ b\/etc\/kubernetes\/credential-provider\/bin\/aliyun-acr-credential-provider\n@@ -0,0 \+1,2 @@\n\+#!\/bin\/sh\n\+exec '/);
     assert.match(out, /systemctl restart kubelet\.service/);
     assert.deepEqual(snapshot(root), before);
     assert.equal(readState(state).restarts, undefined);
+    assert.equal(readState(state).pluginCalls, undefined, 'a dry run runs nothing');
   });
 
-  it('an identical binary is not rewritten', async () => {
-    const binary = fakeBinary('same bytes');
-    const root = makeHost(kubeadmDebian({ '/etc/kubernetes/credential-provider/bin/aliyun-acr-credential-provider': { content: 'same bytes', mode: 0o755 } }));
-    const plan = await planInstall(new HostFs(root), fakeState({ kubeletVersion: 'v1.30.0' }), inputs(binary));
-    assert.ok(!plan.changes.some((c) => c.kind === 'binary'));
-    const changed = await planInstall(new HostFs(root), fakeState({ kubeletVersion: 'v1.30.0' }), inputs(fakeBinary('other bytes')));
-    assert.ok(changed.changes.some((c) => c.kind === 'binary'));
+  it('an intact installed payload is not copied again; another build is', async () => {
+    const payload = fakePayload();
+    const root = makeHost(kubeadmDebian());
+    const fresh = await planInstall(new HostFs(root), fakeState({ kubeletVersion: 'v1.30.0' }), inputs(payload));
+    assert.ok(fresh.payload, 'a fresh node gets the payload');
+    await install(root, fakeState({ kubeletVersion: 'v1.30.0' }), {}, payload);
+    const again = await planInstall(new HostFs(root), fakeState({ kubeletVersion: 'v1.30.0' }), inputs(payload));
+    assert.equal(again.payload, undefined);
+    assert.deepEqual(again.changes, []);
+    const other = await planInstall(new HostFs(root), fakeState({ kubeletVersion: 'v1.30.0' }), inputs(fakePayload({ build: 2 })));
+    assert.ok(other.payload && !other.payload.replace);
+    assert.deepEqual(other.changes.map((c) => c.kind), ['binary']);
   });
 
   it('an invalid provider config is refused before anything is written', async () => {

@@ -1,23 +1,24 @@
 // An interrupted install never leaves a kubelet broken. The built CLI is stopped at each step
-// (before its writes, after them, during the kubelet restart, during the health wait) with
+// (before its writes, during the smoke test, after the writes, during the kubelet restart, during the health wait) with
 // SIGTERM and with SIGKILL, then run again; the node must end either fully installed with the
 // kubelet running the final files, or byte-identical to before with the kubelet running the
 // original ones. The fake kubelet is `good` (healthy with our flags) or `bad` (cannot start with
 // them); what it runs is what it loaded at its last `systemctl restart`.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { BUNDLE, cleanup, fakeBinary, kubeadmDebian, makeHost, snapshot, type Snapshot } from './helpers.ts';
+import { BUNDLE, cleanup, kubeadmDebian, makeHost, snapshot, type Snapshot } from './helpers.ts';
+import { fakePayload } from './fake-payload.ts';
 import { FakeNode, runCli, startCli, until, type Step } from './fake-node.ts';
 import { existsSync } from 'node:fs';
 
 const KUBELET_READS = ['/etc/default/kubelet', '/etc/kubernetes/credential-provider/config.yaml'];
 
-let binary: string;
+let payload: string;
 let installed: Snapshot;
 
 before(async () => {
   assert.ok(existsSync(BUNDLE), 'run npm run build first');
-  binary = fakeBinary();
+  payload = fakePayload();
   const node = await FakeNode.start();
   try {
     const root = makeHost(kubeadmDebian());
@@ -31,11 +32,11 @@ before(async () => {
 after(cleanup);
 
 function installArgs(root: string, node: FakeNode, healthTimeout = '2s'): string[] {
-  return ['install', '--host-root', root, '--binary', binary, '--configure-kubelet', ...node.flags(healthTimeout)];
+  return ['install', '--host-root', root, '--payload', payload, '--configure-kubelet', ...node.flags(healthTimeout)];
 }
 
-type Point = 'before writes' | 'after writes' | 'during restart' | 'during the health wait';
-const BLOCKS: Record<Exclude<Point, 'during the health wait'>, Step> = { 'before writes': 'version', 'after writes': 'daemon-reload', 'during restart': 'restart' };
+type Point = 'before writes' | 'during the smoke test' | 'after writes' | 'during restart' | 'during the health wait';
+const BLOCKS: Record<Exclude<Point, 'during the health wait'>, Step> = { 'before writes': 'version', 'during the smoke test': 'plugin', 'after writes': 'daemon-reload', 'during restart': 'restart' };
 
 async function interruptedThenRerun(point: Point, signal: 'SIGTERM' | 'SIGKILL', kubelet: 'good' | 'bad') {
   const node = await FakeNode.start();
@@ -75,7 +76,7 @@ async function interruptedThenRerun(point: Point, signal: 'SIGTERM' | 'SIGKILL',
 
 describe('install interrupted at each step, then run again', () => {
   for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
-    for (const point of ['before writes', 'after writes', 'during restart', 'during the health wait'] as const) {
+    for (const point of ['before writes', 'during the smoke test', 'after writes', 'during restart', 'during the health wait'] as const) {
       for (const kubelet of ['good', 'bad'] as const) {
         it(`${signal} ${point}, rerun with a ${kubelet} kubelet: ${kubelet === 'good' ? 'fully installed, kubelet runs it' : 'byte-identical to before'}`, () => interruptedThenRerun(point, signal, kubelet));
       }

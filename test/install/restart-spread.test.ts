@@ -6,22 +6,23 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { spreadDelayMs } from '../../src/install/restart-spread.ts';
-import { BUNDLE, cleanup, fakeBinary, kubeadmDebian, makeHost, snapshot } from './helpers.ts';
+import { BUNDLE, cleanup, kubeadmDebian, makeHost, snapshot } from './helpers.ts';
+import { fakePayload } from './fake-payload.ts';
 import { FakeNode, runCli, startCli, until } from './fake-node.ts';
 
 let node: FakeNode;
-let binary: string;
+let payload: string;
 before(async () => {
   assert.ok(existsSync(BUNDLE), 'run npm run build first');
   node = await FakeNode.start();
-  binary = fakeBinary();
+  payload = fakePayload();
 });
 after(async () => {
   await node.close();
   cleanup();
 });
 
-const install = (root: string, window: string) => ['install', '--host-root', root, '--binary', binary, '--configure-kubelet', '--restart-spread', window, ...node.flags()];
+const install = (root: string, window: string) => ['install', '--host-root', root, '--payload', payload, '--configure-kubelet', '--restart-spread', window, ...node.flags()];
 const WAIT_LINE = /info: restart spread: waiting (\d+)ms \(node "([^"]+)", window (\S+)\) before changing the kubelet/;
 
 describe('restart spread', () => {
@@ -52,9 +53,9 @@ describe('restart spread', () => {
     const again = await runCli(node, install(root, '2s'), { NODE_NAME: 'worker-2' });
     assert.equal(again.code, 0, again.stderr);
     assert.doesNotMatch(again.stderr, /restart spread/);
-    const upgrade = await runCli(node, ['install', '--host-root', root, '--binary', fakeBinary('#!/bin/sh\necho v2\n'), '--configure-kubelet', '--restart-spread', '2s', ...node.flags()], { NODE_NAME: 'worker-2' });
+    const upgrade = await runCli(node, ['install', '--host-root', root, '--payload', fakePayload({ build: 2 }), '--configure-kubelet', '--restart-spread', '2s', ...node.flags()], { NODE_NAME: 'worker-2' });
     assert.equal(upgrade.code, 0, upgrade.stderr);
-    assert.match(upgrade.stderr, /updated \/etc\/kubernetes\/credential-provider\/bin\/aliyun-acr-credential-provider; no restart needed/);
+    assert.match(upgrade.stderr, /installed \S+\/\.aliyun-acr-credential-provider\/0\.1\.0-\w+-[0-9a-f]{16} \(4 files, \d+ bytes\), updated \/etc\/kubernetes\/credential-provider\/bin\/aliyun-acr-credential-provider; the provider passed its smoke test; no restart needed/);
     assert.doesNotMatch(upgrade.stderr, /restart spread/);
   });
 

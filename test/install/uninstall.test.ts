@@ -10,7 +10,8 @@ import { parse } from 'yaml';
 import { ProviderError } from '../../src/errors.ts';
 import { runInstall } from '../../src/install/install.ts';
 import { runUninstall } from '../../src/install/uninstall.ts';
-import { ackNode, cleanup, context, fakeBinary, fakeState, inputs, k3sNode, kubeadmDebian, makeHost, readHost, readState, snapshot, writeTree, type FakeHost, ACK_ARGS } from './helpers.ts';
+import { ackNode, cleanup, context,  fakeState, inputs, k3sNode, kubeadmDebian, makeHost, readHost, readState, snapshot, writeTree, type FakeHost, ACK_ARGS } from './helpers.ts';
+import { fakePayload } from './fake-payload.ts';
 
 after(cleanup);
 
@@ -23,7 +24,7 @@ const OTHER_ENTRY = '  - name: other\n    matchImages: ["example.com"]\n    defa
 
 async function install(root: string, host: FakeHost, extra: Parameters<typeof inputs>[1] = {}) {
   const c = context(root, host);
-  await runInstall(c.ctx, inputs(fakeBinary(), extra));
+  await runInstall(c.ctx, inputs(fakePayload(), extra));
   return c;
 }
 

@@ -27,7 +27,7 @@ export const NODE_CONFIG = '/etc/kubernetes/aliyun-acr-credential-provider/confi
 const INSTALL_BASE = '/opt/aliyun-acr-credential-provider';
 
 /** The binfmt_misc registration of qemu-aarch64 (Debian's qemu-user-static, with the F flag). */
-const QEMU_AARCH64 =
+export const QEMU_AARCH64 =
   ':qemu-aarch64:M::\\x7fELF\\x02\\x01\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00\\xb7\\x00:\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff:/usr/bin/qemu-aarch64-static:F';
 
 const which = (cmd: string): string => spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).stdout.trim();
@@ -75,17 +75,26 @@ function staticShell(arch: Arch, work: string): string {
 export interface TreeOptions {
   /** Library file names (in lib/) the installed copy leaves out. */
   omit?: string[];
+  /** Only the node: its static /bin/sh and empty /proc, /dev, /tmp; nothing installed (for `install`). */
+  bare?: boolean;
 }
 
 export function buildHostTree(arch: Arch, options: TreeOptions = {}): HostTree {
   const work = mkdtempSync(join(tmpdir(), `acr-nolibc-${arch}-`));
   const root = join(work, 'root');
   const at = (p: string): string => join(root, p);
-  for (const d of ['bin', 'proc', 'dev', 'tmp', 'usr/local/bin', BIN_DIR, dirname(NODE_CONFIG)]) mkdirSync(at(d), { recursive: true, mode: 0o755 });
+  const dirs = options.bare ? ['bin', 'proc', 'dev', 'tmp'] : ['bin', 'proc', 'dev', 'tmp', 'usr/local/bin', BIN_DIR, dirname(NODE_CONFIG)];
+  for (const d of dirs) mkdirSync(at(d), { recursive: true, mode: 0o755 });
+  chmodSync(root, 0o755);
   chmodSync(at('tmp'), 0o1777);
   copyFileSync(staticShell(arch, work), at('bin/sh'));
   chmodSync(at('bin/sh'), 0o755);
   rmSync(join(work, `busybox-${arch}`), { recursive: true, force: true });
+  const remove = () => rmSync(work, { recursive: true, force: true });
+  if (options.bare) {
+    const manifest = parseManifest(readFileSync(join(payloadDirOf(arch), PAYLOAD_MANIFEST), 'utf8'));
+    return { arch, root, manifest, installDir: '', at, remove };
+  }
 
   const payload = payloadDirOf(arch);
   const manifest = parseManifest(readFileSync(join(payload, PAYLOAD_MANIFEST), 'utf8'));
@@ -98,7 +107,7 @@ export function buildHostTree(arch: Arch, options: TreeOptions = {}): HostTree {
   writeFileSync(at(WRAPPER), renderWrapper(installDir, manifest.loader), { mode: 0o755 });
   symlinkSync(WRAPPER, at(DOCKER_HELPER));
   writeFileSync(at(NODE_CONFIG), '{}\n', { mode: 0o644 });
-  return { arch, root, manifest, installDir, at, remove: () => rmSync(work, { recursive: true, force: true }) };
+  return { arch, root, manifest, installDir, at, remove };
 }
 
 export interface TreeRun {

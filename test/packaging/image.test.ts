@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, X509Certificate } from 'node:crypto';
-import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -312,15 +312,18 @@ describe('container image', { skip: missing ?? notRoot }, () => {
       mkdirSync(join(host, path, '..'), { recursive: true });
       writeFileSync(join(host, path), content);
     }
+    mkdirSync(join(host, 'bin'));
+    copyFileSync('/bin/busybox', join(host, 'bin/sh')); // the node's static shell: the installer checks its architecture
     mkdirSync(join(dir, 'etc/aliyun-acr-credential-provider'));
     writeFileSync(join(dir, 'etc/aliyun-acr-credential-provider/config.yaml'), configMapConfig());
     const before = snapshot(host);
     const r = await exec(CHROOT, [dir, PROVIDER, 'install', '--dry-run', '--host-root=/host', '--layout=kubeadm', '--configure-kubelet', '--kubelet-version=1.30', '--provider-config=/etc/aliyun-acr-credential-provider/config.yaml']);
     assert.equal(r.code, 0, `install --dry-run failed: ${r.stderr}\n${r.stdout}`);
     assert.match(r.stdout, /--image-credential-provider-config/, 'the plan adds the kubelet flag');
-    // The entrypoint is a symlink: what the installer plans to copy is the payload's binary.
-    const planned = /# create \S+\/aliyun-acr-credential-provider \(new, mode 0755\): sha256 absent -> [0-9a-f]+, (\d+) bytes/.exec(r.stdout);
-    assert.equal(Number(planned?.[1]), statSync(join(dir, PAYLOAD.slice(1), 'aliyun-acr-credential-provider')).size, r.stdout.slice(0, 400));
+    // The entrypoint is a symlink: what the installer plans to copy is the payload the binary runs from.
+    const planned = /# install payload \S+ from (\S+): (\d+) files and manifest\.json, (\d+) bytes/.exec(r.stdout);
+    assert.equal(planned?.[1], PAYLOAD, r.stdout.slice(0, 400));
+    assert.ok(Number(planned?.[3]) > statSync(join(dir, PAYLOAD.slice(1), 'aliyun-acr-credential-provider')).size, 'the binary and its libraries');
     assert.deepEqual(snapshot(host), before, 'a dry run changes nothing on the node');
   });
 });

@@ -15,6 +15,8 @@ import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { parseAllDocuments } from 'yaml';
 import { readConfigFile } from '../../src/config/load.ts';
+import { DEFAULT_CACHE_DIR } from '../../src/config/resolve.ts';
+import { STATE_DIR } from '../../src/install/paths.ts';
 import { REPO_ROOT } from '../helpers/run-provider.ts';
 
 const DEPLOY = join(REPO_ROOT, 'packaging', 'deploy');
@@ -23,6 +25,7 @@ const NAMESPACE = 'aliyun-acr-credential-provider';
 const OVERLAYS = ['kubeadm', 'k3s', 'ack'] as const;
 const CONFIG_MOUNT = '/etc/aliyun-acr-credential-provider';
 const NODE_CONFIG_DIR = '/etc/kubernetes/aliyun-acr-credential-provider';
+const CACHE_DIR = DEFAULT_CACHE_DIR;
 
 /** Debian's kubectl 1.20 unpacked by .ci/run (it would conflict with another kubectl package). */
 const DEBIAN_KUBECTL = join(REPO_ROOT, '.cache', 'kubernetes-client', 'usr', 'bin', 'kubectl');
@@ -136,38 +139,53 @@ describe('Kubernetes manifests', { skip: noKustomize }, () => {
         }
       });
 
-      it('only the install init container is privileged; sync-config has no capability, a read-only root and one host directory', () => {
+      it('only the install init container is privileged; sync-config and prewarm run as root with no capability and a read-only root', () => {
         const pod = daemonSet(objs).spec.template.spec;
         assert.deepEqual(pod.initContainers.map((c: Obj) => c.name), ['install']);
-        assert.deepEqual(pod.containers.map((c: Obj) => c.name), ['sync-config']);
+        assert.deepEqual(pod.containers.map((c: Obj) => c.name), ['sync-config', 'prewarm']);
         const privileged = containersOf(pod).filter((c) => c.securityContext?.privileged === true).map((c) => c.name);
         assert.deepEqual(privileged, ['install']);
-        const sync = pod.containers[0];
-        assert.equal(sync.securityContext.privileged, false);
-        assert.equal(sync.securityContext.allowPrivilegeEscalation, false);
-        assert.equal(sync.securityContext.readOnlyRootFilesystem, true);
-        assert.deepEqual(sync.securityContext.capabilities, { drop: ['ALL'] });
-        assert.equal(sync.securityContext.seccompProfile?.type, 'RuntimeDefault');
+        for (const c of pod.containers) {
+          assert.equal(c.securityContext.runAsUser, 0, `${c.name}: the files it writes must be root's`);
+          assert.equal(c.securityContext.privileged, false);
+          assert.equal(c.securityContext.allowPrivilegeEscalation, false);
+          assert.equal(c.securityContext.readOnlyRootFilesystem, true);
+          assert.deepEqual(c.securityContext.capabilities, { drop: ['ALL'] });
+          assert.equal(c.securityContext.seccompProfile?.type, 'RuntimeDefault');
+        }
         assert.equal(pod.securityContext?.privileged, undefined);
       });
 
-      it('hostPath mounts: the host root only in install, the provider config directory only in sync-config, the ConfigMap read-only', () => {
+      it('hostPath mounts: the host root only in install, the provider config directory writable only in sync-config, the token cache only in prewarm, the ConfigMap read-only', () => {
         const pod = daemonSet(objs).spec.template.spec;
         const volumes = Object.fromEntries(pod.volumes.map((v: Obj) => [v.name, v]));
         const hostPaths = pod.volumes.filter((v: Obj) => v.hostPath).map((v: Obj) => `${v.hostPath.path} (${v.hostPath.type})`).sort();
-        assert.deepEqual(hostPaths, ['/ (Directory)', `${NODE_CONFIG_DIR} (DirectoryOrCreate)`]);
+        assert.deepEqual(hostPaths, ['/ (Directory)', `${NODE_CONFIG_DIR} (DirectoryOrCreate)`, `${CACHE_DIR} (DirectoryOrCreate)`]);
         const mounts = (c: Obj): string[] =>
           c.volumeMounts.map((m: Obj) => {
             const v = volumes[m.name];
             assert.ok(v, `${c.name} mounts unknown volume ${m.name}`);
-            const source = v.hostPath ? `host:${v.hostPath.path}` : v.configMap ? `configMap:${v.configMap.name}` : 'other';
+            const source = v.hostPath ? `host:${v.hostPath.path}` : v.configMap ? `configMap:${v.configMap.name}` : v.emptyDir ? 'emptyDir' : 'other';
             return `${source} -> ${m.mountPath}${m.readOnly ? ' ro' : ''}`;
           }).sort();
         const [cm] = byKind(objs, 'ConfigMap');
         assert.deepEqual(mounts(pod.initContainers[0]), [`configMap:${cm?.metadata.name} -> ${CONFIG_MOUNT} ro`, 'host:/ -> /host']);
         assert.deepEqual(mounts(pod.containers[0]), [`configMap:${cm?.metadata.name} -> ${CONFIG_MOUNT} ro`, `host:${NODE_CONFIG_DIR} -> /host${NODE_CONFIG_DIR}`]);
+        // The cache at the provider's own path (the default cacheDir), the installer's journal in it
+        // hidden behind an empty directory, the config it reads read-only.
+        assert.deepEqual(mounts(pod.containers[1]), [`emptyDir -> ${CACHE_DIR}/installer ro`, `host:${NODE_CONFIG_DIR} -> /host${NODE_CONFIG_DIR} ro`, `host:${CACHE_DIR} -> ${CACHE_DIR}`]);
+        assert.equal(`${CACHE_DIR}/installer`, STATE_DIR, 'the mask covers the installer state');
         // A subPath mount would never see ConfigMap edits.
         for (const c of containersOf(pod)) for (const m of c.volumeMounts) assert.equal(m.subPath, undefined);
+      });
+
+      it('prewarm reads the node config sync-config keeps, with the node name for its jitter', () => {
+        const prewarm = daemonSet(objs).spec.template.spec.containers[1];
+        assert.deepEqual(prewarm.args, ['prewarm', `--config=/host${NODE_CONFIG_DIR}/config.json`]);
+        assert.deepEqual(prewarm.env, [
+          { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+          { name: 'NODE_OPTIONS', value: '--max-semi-space-size=1' },
+        ]);
       });
 
       it('install and sync-config read the mounted ConfigMap; the overlay picks the layout and lets install add the kubelet flags', () => {

@@ -5,7 +5,7 @@
 // amd64 natively; arm64 under qemu-user via binfmt_misc (host-tree.ts says how).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
@@ -202,7 +202,7 @@ describe('amd64: what changes when the provider starts through its loader', { sk
     }
   });
 
-  it('install --dry-run through the wrapper plans the provider binary, not the loader', async () => {
+  it('install --dry-run through the wrapper plans the payload directory the binary runs from, not the loader\'s', async () => {
     const host = '/host';
     const files: Record<string, string> = {
       'usr/lib/systemd/system/kubelet.service': '[Unit]\nDescription=kubelet\n\n[Service]\nExecStart=/usr/bin/kubelet\nRestart=always\n\n[Install]\nWantedBy=multi-user.target\n',
@@ -214,13 +214,17 @@ describe('amd64: what changes when the provider starts through its loader', { sk
       mkdirSync(tree.at(join(host, path, '..')), { recursive: true });
       writeFileSync(tree.at(join(host, path)), content);
     }
+    mkdirSync(tree.at(join(host, 'bin')), { recursive: true });
+    linkSync(tree.at('/bin/sh'), tree.at(join(host, 'bin/sh'))); // the node's shell: the installer checks its architecture
     writeFileSync(tree.at('/etc/provider-config.yaml'), 'expiringThreshold: 15m\n');
     const r = await runInTree(tree, [WRAPPER, 'install', '--dry-run', `--host-root=${host}`, '--layout=kubeadm', '--configure-kubelet', '--kubelet-version=1.30', '--provider-config=/etc/provider-config.yaml']);
     assert.equal(r.code, 0, r.stderr);
-    const planned = /# create \S+\/aliyun-acr-credential-provider \(new, mode 0755\): sha256 absent -> [0-9a-f]+, (\d+) bytes/.exec(r.stdout);
-    assert.ok(planned, `the plan installs the provider: ${r.stdout.slice(0, 400)}`);
-    const binary = statSync(tree.at(`${tree.installDir}/aliyun-acr-credential-provider`)).size;
-    const loader = statSync(tree.at(`${tree.installDir}/lib/${tree.manifest.loader}`)).size;
-    assert.equal(Number(planned[1]), binary, `the planned file has the binary's size (${binary}), not the loader's (${loader})`);
+    // The payload to install is the directory of the binary the wrapper ran, not the loader's lib/.
+    const planned = /# install payload \S+ from (\S+): (\d+) files and manifest\.json, (\d+) bytes/.exec(r.stdout);
+    assert.ok(planned, `the plan installs the payload: ${r.stdout.slice(0, 400)}`);
+    assert.equal(planned[1], tree.installDir);
+    assert.equal(Number(planned[2]), tree.manifest.files.length);
+    assert.equal(Number(planned[3]), tree.manifest.files.reduce((n, f) => n + f.size, 0));
+    assert.ok(statSync(tree.at(`${tree.installDir}/aliyun-acr-credential-provider`)).size > 0);
   });
 });

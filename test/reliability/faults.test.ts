@@ -194,11 +194,11 @@ describe('cache directory faults', { concurrency: true }, () => {
       victim.stdin.end(kubeletRequest(`${EE}/ns/app`));
       const locks = join(c.cacheDir, 'locks');
       const until = Date.now() + 20_000;
-      while (!(existsSync(locks) && readdirSync(locks).some((n) => n.endsWith('.lock'))) && Date.now() < until) await sleep(50);
-      assert.ok(existsSync(locks) && readdirSync(locks).some((n) => n.endsWith('.lock')), 'the victim took the refresh lock');
+      while (!(existsSync(locks) && readdirSync(locks).some((n) => n.endsWith('.claim'))) && Date.now() < until) await sleep(50);
+      assert.ok(existsSync(locks) && readdirSync(locks).some((n) => n.endsWith('.claim')), 'the victim took the refresh lock');
       victim.kill('SIGKILL');
       await new Promise((resolve) => victim.once('exit', resolve));
-      assert.ok(readdirSync(locks).some((n) => n.endsWith('.lock')), 'the lock outlives its killed holder');
+      assert.ok(readdirSync(locks).some((n) => n.endsWith('.claim')), 'the lock outlives its killed holder');
       const r = await c.request(`${EE}/ns/app`);
       assertCredentials(r, c.e, { host: EE, quiet: false });
       inTime(r);
@@ -206,7 +206,7 @@ describe('cache directory faults', { concurrency: true }, () => {
       c.e.resetCalls();
       assertCredentials(await c.request(`${EE}/ns/app`), c.e, { host: EE });
       assert.equal(c.e.calls().length, 0, 'then a pure hit');
-      for (const n of readdirSync(locks)) if (n.endsWith('.lock')) rmdirSync(join(locks, n), { recursive: true } as never);
+      for (const n of readdirSync(locks)) if (n.endsWith('.claim')) rmdirSync(join(locks, n), { recursive: true } as never);
       assertCacheHealthy(c.cacheDir);
     }));
 

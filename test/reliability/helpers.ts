@@ -12,11 +12,16 @@ function walk(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
 }
 
-/** Every cache file is 0600 and well-formed JSON (token/instance files) or a counters file. */
+/** Every cache file is 0600 and well-formed JSON (token/instance files), a counters file or an empty served marker. */
 export function assertCacheHealthy(cacheDir: string): void {
   for (const f of walk(cacheDir)) {
     assert.equal(statSync(f).mode & 0o777, 0o600, `${f} mode`);
     if (f.includes(`${join(cacheDir, 'metrics')}/`)) continue;
+    // served/: empty markers whose mtime is all they hold (store.ts).
+    if (f.includes(`${join(cacheDir, 'served')}/`)) {
+      assert.equal(statSync(f).size, 0, `${f} is an empty marker`);
+      continue;
+    }
     const doc = JSON.parse(readFileSync(f, 'utf8')) as { value?: unknown };
     assert.ok(doc && typeof doc === 'object' && 'value' in doc, `${f} is a keyv record`);
   }

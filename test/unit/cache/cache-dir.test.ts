@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, chownSync, lchownSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CacheDirectory, checkCacheDir, prepareCacheDir, type CacheDirCheck } from '../../../src/cache/cache-dir.ts';
+import { CacheDirectory, checkCacheDir, prepareCacheDir, prepareOwnCacheDir, type CacheDirCheck } from '../../../src/cache/cache-dir.ts';
 
 const isRoot = process.geteuid?.() === 0;
 
@@ -178,6 +178,50 @@ describe('prepareCacheDir', () => {
     const f = join(root, `f${n++}`);
     writeFileSync(f, 'x');
     assert.equal(outcome(prepareCacheDir(join(f, 'cache'))), `is under ${f}, which is not a directory`);
+  });
+});
+
+describe('prepareOwnCacheDir (the pre-warmer: a hostPath volume the kubelet made 0755)', () => {
+  it('makes a directory of ours that only we can write 0700, and says from what', () => {
+    for (const mode of [0o755, 0o750, 0o711, 0o705]) {
+      const d = dirWithMode(mode);
+      const check = prepareOwnCacheDir(d);
+      assert.equal(check.usable && check.tightenedFrom, mode);
+      if (check.usable) check.dir.close();
+      assert.equal(modeOf(d), 0o700);
+    }
+  });
+
+  it('leaves a good directory alone, and creates a missing one 0700', () => {
+    const d = dirWithMode(0o700);
+    const check = prepareOwnCacheDir(d);
+    assert.ok(check.usable && check.tightenedFrom === undefined);
+    if (check.usable) check.dir.close();
+    const missing = join(root, `m${n++}`, 'cache');
+    assert.equal(outcome(prepareOwnCacheDir(missing)), 'usable');
+    assert.equal(modeOf(missing), 0o700);
+  });
+
+  it('never "fixes" a directory others could write to, a sticky one, or one inside an untrusted parent', () => {
+    for (const mode of [0o775, 0o757, 0o777, 0o1777]) {
+      const d = dirWithMode(mode);
+      assert.equal(prepareOwnCacheDir(d).usable, false, `mode ${mode.toString(8)}`);
+      assert.equal(statSync(d).mode & 0o7777, mode, 'mode unchanged');
+    }
+    const open = dirWithMode(0o777);
+    const inside = join(open, 'cache');
+    mkdirSync(inside, { mode: 0o755 });
+    chmodSync(inside, 0o755);
+    assert.match(outcome(prepareOwnCacheDir(inside)), /writable by others/);
+    assert.equal(modeOf(inside), 0o755);
+  });
+
+  it('never takes another user\'s directory', (t) => {
+    if (!isRoot) return t.skip('needs root to chown');
+    const d = dirWithMode(0o755);
+    chownSync(d, 1000, 1000);
+    assert.equal(prepareOwnCacheDir(d).usable, false);
+    assert.equal(modeOf(d), 0o755);
   });
 });
 

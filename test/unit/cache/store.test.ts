@@ -1,8 +1,8 @@
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { checkCacheDir } from '../../../src/cache/cache-dir.ts';
 import { HardenedFileStore } from '../../../src/cache/file-store.ts';
 import { openCacheStore, type CacheStore } from '../../../src/cache/store.ts';
@@ -109,21 +109,63 @@ describe('openCacheStore: round trip and file hygiene', () => {
     assert.equal(await store.get('k', anything), 1);
   });
 
-  it('lockPathFor is inside a 0700 locks/ directory of the opened cache, per key', () => {
-    const a = store.lockPathFor('token:a');
-    const b = store.lockPathFor('token:b');
+  it('refreshLock is a claim directory inside a 0700 locks/ directory of the opened cache, per key', () => {
+    const a = store.refreshLock('token:a');
+    const b = store.refreshLock('token:b');
     assert.ok(a !== undefined && b !== undefined);
-    assert.notEqual(a, b);
-    assert.equal(realpathSync(dirname(a)), join(dir, 'locks'));
+    const releaseA = a.tryTake();
+    assert.equal(typeof releaseA, 'function');
+    assert.equal(typeof b.tryTake(), 'function', 'another key is not blocked');
+    assert.deepEqual(readdirSync(join(dir, 'locks')).sort(), ['token_3aa.claim', 'token_3ab.claim']);
     assert.equal(statSync(join(dir, 'locks')).mode & 0o777, 0o700);
+    assert.equal(store.refreshLock('token:a')?.tryTake(), 'held');
+    if (typeof releaseA === 'function') releaseA();
   });
 
-  it('lockPathFor is undefined (reported once) when locks/ is not a directory of ours', () => {
+  it('refreshLock is undefined (reported once) when locks/ is not a directory of ours', () => {
     writeFileSync(join(dir, 'locks'), 'x');
-    assert.equal(store.lockPathFor('token:a'), undefined);
-    assert.equal(store.lockPathFor('token:b'), undefined);
+    assert.equal(store.refreshLock('token:a'), undefined);
+    assert.equal(store.refreshLock('token:b'), undefined);
     assert.equal(ignored.length, 1);
     assert.match(ignored[0] ?? '', /locks directory .* not a directory/);
+  });
+});
+
+describe('openCacheStore: served markers and keys', () => {
+  it('markServed creates a 0600 marker once and moves its mtime to the clock; lastServed reads it back', () => {
+    let now = 1_800_000_000_000;
+    const clocked = openCacheStore(opened, (reason) => ignored.push(reason), { now: () => now, sleep: async () => undefined });
+    assert.equal(clocked.lastServed('token:a'), undefined);
+    clocked.markServed('token:a');
+    assert.equal(clocked.lastServed('token:a'), now);
+    const marker = join(dir, 'served', 'v1_3atoken_3aa');
+    assert.equal(statSync(join(dir, 'served')).mode & 0o777, 0o700);
+    assert.equal(lstatSync(marker).mode & 0o777, 0o600);
+    now += 3600_000;
+    clocked.markServed('token:a');
+    assert.equal(clocked.lastServed('token:a'), now);
+    assert.equal(readFileSync(marker, 'utf8'), '', 'an empty file: only its time matters');
+  });
+
+  it('a symbolic link planted as a marker is never followed', () => {
+    const target = join(root, `target${n++}`);
+    writeFileSync(target, 'x');
+    const before = statSync(target).mtimeMs;
+    mkdirSync(join(dir, 'served'), { mode: 0o700 });
+    symlinkSync(target, join(dir, 'served', 'v1_3atoken_3aa'));
+    store.markServed('token:a');
+    assert.equal(statSync(target).mtimeMs, before, 'the target was not touched');
+    assert.equal(store.lastServed('token:a'), undefined, 'a link is not a marker');
+  });
+
+  it('keys lists the keys with a prefix, not markers, locks or other entries', async () => {
+    await store.set('token:id1:ee:cn-hangzhou:a', 1, 60_000);
+    await store.set('token:id1:personal:cn-beijing', 1, 60_000);
+    await store.set('instance:id1:cn-hangzhou:name:a', 1, 60_000);
+    store.markServed('token:id1:ee:cn-hangzhou:a');
+    store.refreshLock('token:id1:ee:cn-hangzhou:a');
+    assert.deepEqual(store.keys('token:').sort(), ['token:id1:ee:cn-hangzhou:a', 'token:id1:personal:cn-beijing']);
+    assert.deepEqual(store.keys('instance:'), ['instance:id1:cn-hangzhou:name:a']);
   });
 });
 

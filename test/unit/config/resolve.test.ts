@@ -51,9 +51,16 @@ describe('resolveConfig: defaults', () => {
       credentials: { source: 'auto' },
       sts: { network: 'public' },
       serviceAccount: { audience: 'sts.aliyuncs.com', roleAnnotation: 'pod-identity.alibabacloud.com/role-name', durationSeconds: 3600 },
+      prewarm: { enabled: true, servedWithinMs: 24 * 3600_000 },
     });
     assert.equal(DEFAULT_METADATA_ENDPOINT, 'http://100.100.100.200');
     assert.equal(DEFAULT_EXPIRING_THRESHOLD_MS, 15 * 60_000);
+  });
+});
+
+describe('resolveConfig: prewarm', () => {
+  it('is off with enabled: false, and keeps registries served within servedWithin', () => {
+    assert.deepEqual(resolveConfig({ prewarm: { enabled: false, servedWithin: '6h' } }, {}, {}).prewarm, { enabled: false, servedWithinMs: 6 * 3600_000 });
   });
 });
 

@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { checkCacheDir } from '../../../src/cache/cache-dir.ts';
 import { openTrustedSubdir, type TrustedDir } from '../../../src/fs/trusted-dir.ts';
 import { compact, foldJournal, readCounters, readTotals, type Counters } from '../../../src/metrics/counters.ts';
-import { appendToJournal, journalLine, journalPath } from '../../../src/metrics/journal.ts';
+import { appendToJournal, journalLine, journalPath, prewarmJournalLine } from '../../../src/metrics/journal.ts';
 import { escapeLabelValue, parseSeriesKey, renderPrometheus } from '../../../src/metrics/prometheus.ts';
 
 const fixture = new URL('./fixtures/journal-writer.ts', import.meta.url).pathname;
@@ -74,6 +74,28 @@ describe('journal lines', () => {
       'throttled{where="final-error"}': 1,
       journal_lines_invalid: 3,
     });
+  });
+});
+
+describe('pre-warmer lines', () => {
+  it('count refreshes by result and their cloud calls, but no invocation, hit, miss or error', () => {
+    const ok = prewarmJournalLine([{ action: 'metadata-credentials', outcome: '200', ms: 2 }, { action: 'GetAuthorizationToken', outcome: 'ok', ms: 9 }], undefined);
+    const failed = prewarmJournalLine([{ action: 'GetAuthorizationToken', outcome: 'throttled', ms: 5 }], 'throttled');
+    assert.equal(ok, '1 ok prewarm - metadata-credentials:200:2,GetAuthorizationToken:ok:9\n');
+    assert.equal(failed, '1 fail prewarm throttled GetAuthorizationToken:throttled:5\n');
+    const c: Counters = {};
+    foldJournal(ok + failed, c);
+    assert.deepEqual(c, {
+      'prewarm_refreshes{result="success"}': 1,
+      'prewarm_refreshes{result="failure"}': 1,
+      'cloud_calls{action="metadata-credentials",outcome="200"}': 1,
+      'cloud_calls{action="GetAuthorizationToken",outcome="ok"}': 1,
+      'cloud_calls{action="GetAuthorizationToken",outcome="throttled"}': 1,
+      'cloud_call_ms{action="metadata-credentials"}': 2,
+      'cloud_call_ms{action="GetAuthorizationToken"}': 14,
+      'throttled{where="cloud-call"}': 1,
+    });
+    assert.match(renderPrometheus({ counters: c, since: undefined }), /^aliyun_acr_credential_provider_prewarm_refreshes_total\{result="failure"\} 1$/m);
   });
 });
 

@@ -6,7 +6,7 @@ const T0 = 1_700_000_000_000;
 
 describe('Deadline', () => {
   it('expires budget ms after construction', () => {
-    const d = new Deadline(5000, T0);
+    const d = new Deadline(5000, { startedAt: T0 });
     assert.equal(d.expiresAt, T0 + 5000);
   });
 
@@ -19,7 +19,7 @@ describe('Deadline', () => {
   ];
   for (const [elapsed, remaining, expired] of rows) {
     it(`after ${elapsed} ms: remaining ${remaining}, expired ${expired}`, () => {
-      const d = new Deadline(5000, T0);
+      const d = new Deadline(5000, { startedAt: T0 });
       assert.equal(d.remainingMs(T0 + elapsed), remaining);
       assert.equal(d.expired(T0 + elapsed), expired);
     });

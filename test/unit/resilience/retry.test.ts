@@ -8,7 +8,7 @@ import { DEFAULT_RETRY_POLICY, backoffDelayMs, sleep, withRetry, type RetryPolic
 class ManualDeadline extends Deadline {
   left: number;
   constructor(left: number) {
-    super(left, 0);
+    super(left, { startedAt: 0 });
     this.left = left;
   }
   override remainingMs(): number {
@@ -40,6 +40,21 @@ async function rejection(p: Promise<unknown>): Promise<unknown> {
 }
 
 describe('withRetry', () => {
+  it('takes its policy from the deadline when the call gives none (the pre-warmer: one attempt)', async () => {
+    const { op, attempts } = failing([retryable(), retryable()]);
+    await rejection(withRetry(op, { deadline: new Deadline(10_000, { retryPolicy: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 } }) }));
+    assert.deepEqual(attempts, [1]);
+  });
+
+  it('sleeps on the deadline\'s clock', async () => {
+    let now = 0;
+    const slept: number[] = [];
+    const clock = { now: () => now, sleep: async (ms: number) => void (slept.push(ms), (now += ms)) };
+    const { op } = failing([retryable(), retryable()]);
+    assert.equal(await withRetry(op, { deadline: new Deadline(10_000, { clock }), policy: FAST, random: () => 1 }), 'ok');
+    assert.deepEqual(slept, [2, 4]);
+  });
+
   it('returns the first success without retrying', async () => {
     const { op, attempts } = failing([]);
     assert.equal(await withRetry(op, { deadline: new Deadline(10_000), policy: FAST }), 'ok');
