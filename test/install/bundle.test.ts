@@ -10,7 +10,8 @@ import { BUNDLE, cleanup, kubeadmDebian, makeHost, readHost, snapshot, tempDir }
 import { fakePayload } from './fake-payload.ts';
 import { FakeNode, runCli } from './fake-node.ts';
 
-const WRAPPER = '/etc/kubernetes/credential-provider/bin/aliyun-acr-credential-provider';
+/** Where a new wrapper is smoke-tested before it is renamed over the kubelet's executable. */
+const CANDIDATE = '/etc/kubernetes/credential-provider/bin/.aliyun-acr-credential-provider.candidate';
 
 let node: FakeNode;
 before(async () => {
@@ -51,8 +52,8 @@ describe('bundle: install / uninstall / sync-config', () => {
     assert.deepEqual(node.calls().slice(callsBefore), [
       '/usr/bin/kubelet --version', // dry run
       '/usr/bin/kubelet --version',
-      `${WRAPPER} --version`, // the smoke test, before the kubelet's files
-      `${WRAPPER} --config /etc/kubernetes/aliyun-acr-credential-provider/config.json`,
+      `${CANDIDATE} --version`, // the smoke test, before the kubelet's files
+      `${CANDIDATE} --config /etc/kubernetes/aliyun-acr-credential-provider/config.json`,
       'systemctl daemon-reload',
       'systemctl restart kubelet.service',
       '/usr/bin/kubelet --version', // second install
