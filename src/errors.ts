@@ -1,5 +1,6 @@
-// Errors that end an invocation. Each carries a class (for logs and exit handling) and a
-// one-line message that says what failed and what to do about it.
+// The one error type of the provider, the installer and the payload code. Each carries a class
+// (for logs, counters and the exit code) and a one-line message that says what failed and what to
+// do about it.
 
 export type ErrorClass =
   | 'input' // bad stdin or arguments
@@ -13,7 +14,17 @@ export type ErrorClass =
   | 'throttled' // API flow control
   | 'api' // any other cloud API error
   | 'deadline' // the overall deadline ran out
+  | 'install' // the installer could not change the node, or a payload is not what it must be
   | 'internal';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+/** Bad input, flags or configuration: the call must change, not the cloud or the node. */
+export const EXIT_USAGE = 2;
+
+export function exitCodeFor(error: unknown): number {
+  return isProviderError(error) && (error.errorClass === 'input' || error.errorClass === 'config') ? EXIT_USAGE : EXIT_FAILURE;
+}
 
 export class ProviderError extends Error {
   readonly errorClass: ErrorClass;

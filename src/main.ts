@@ -5,7 +5,7 @@ import { runKubeletMode } from './cli/kubelet-mode.ts';
 import { parseKubeletModeArgv } from './cli/fast-argv.ts';
 import { readStdin } from './cli/stdin.ts';
 import { writeStdout } from './cli/stdout.ts';
-import { describeError } from './errors.ts';
+import { describeError, EXIT_FAILURE, EXIT_OK } from './errors.ts';
 import { createLogger } from './log/logger.ts';
 import { VERSION } from './version.ts';
 import { execPathBehindLoader } from './payload/exec-path.ts';
@@ -14,7 +14,7 @@ const DOCKER_HELPER_NAME = 'docker-credential-aliyun-acr';
 
 function exitOnCrash(error: unknown): never {
   createLogger('error').error(`internal error: ${describeError(error)}`);
-  process.exit(1);
+  process.exit(EXIT_FAILURE);
 }
 
 /**
@@ -40,7 +40,7 @@ async function main(): Promise<number> {
   // `--version` alone (the installer's smoke test, doctor, people) needs no command line library.
   if (argv.length === 1 && argv[0] === '--version' && !invokedAsDockerHelper()) {
     await writeStdout(`${VERSION}\n`);
-    return 0;
+    return EXIT_OK;
   }
   if (invokedAsDockerHelper()) {
     const { runCli } = await import('./lazy-cli.ts');

@@ -8,13 +8,13 @@ import type { Deadline } from '../resilience/deadline.ts';
 import { classifyApiCode, classifyCallError, type CallContext } from './api-errors.ts';
 import type { CrApi, GetAuthorizationTokenResponseBody, ListInstanceEndpointResponseBody, ListInstanceResponseBody, PersonalAuthorizationTokenBody } from './cr-api.ts';
 import type { ApiEndpoint } from './endpoints.ts';
-import { callOpenApi, type OpenApiCallOptions } from './openapi-call.ts';
+import { callOpenApi, type CallHooks, type OpenApiCallOptions } from './openapi-call.ts';
 import { USER_AGENT } from '../version.ts';
 import type { CloudCredential } from '../identity/credentials.ts';
 
 const OpenApiClient = openapi.default;
 
-export interface CrOpenApiOptions {
+export interface CrOpenApiOptions extends CallHooks {
   region: string;
   endpoint: ApiEndpoint;
   /** What to check when the endpoint is unreachable (endpoints.ts unreachableHint). */
@@ -22,8 +22,6 @@ export interface CrOpenApiOptions {
   credential: CloudCredential['credential'];
   identity: string;
   deadline: Deadline;
-  onCall?: (action: string, ms: number, outcome: string) => void;
-  onRetry?: (message: string) => void;
 }
 
 type RpcAction = 'GetAuthorizationToken' | 'ListInstance' | 'ListInstanceEndpoint';
@@ -108,16 +106,17 @@ export class CrOpenApiClient implements CrApi {
   /** One API call with retries; `read` validates the body inside the retry loop, so a
    *  response without the expected fields is retried like any other bad answer. */
   private async call<T>(params: Params, request: OpenApiRequest, ctx: CallContext, read: (body: Record<string, any>) => T): Promise<T> {
+    const { deadline, credential, onCall, onRetry } = this.options;
     const options: OpenApiCallOptions = {
       action: ctx.action,
-      deadline: this.options.deadline,
-      credential: this.options.credential,
+      deadline,
+      credential,
+      onCall,
+      onRetry,
       classifyThrown: (error) => classifyCallError(error, ctx),
       classifyFailure: (code, message) => classifyApiCode(code, message, 200, ctx),
       malformed: () => this.malformed(ctx.action),
     };
-    if (this.options.onCall) options.onCall = this.options.onCall;
-    if (this.options.onRetry) options.onRetry = this.options.onRetry;
     return callOpenApi((runtime) => this.client.callApi(params, request, runtime), options, read);
   }
 

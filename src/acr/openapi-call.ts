@@ -14,7 +14,13 @@ const ATTEMPT_TIMEOUT_MS = 10_000;
 /** Sends one attempt with these timeouts: a client's callApi or doRPCRequest. */
 export type OpenApiSend = (runtime: RuntimeOptions) => Promise<{ body?: unknown } | undefined>;
 
-export interface OpenApiCallOptions {
+/** Every attempt (for the invocation summary and counters) and every retry (for the log). */
+export interface CallHooks {
+  onCall?: ((action: string, ms: number, outcome: string) => void) | undefined;
+  onRetry?: ((message: string) => void) | undefined;
+}
+
+export interface OpenApiCallOptions extends CallHooks {
   action: string;
   deadline: Deadline;
   /** Fetched once before the retry loop (with its own retries); absent for anonymous calls. */
@@ -22,8 +28,6 @@ export interface OpenApiCallOptions {
   classifyThrown(error: unknown): ProviderError;
   classifyFailure(code: string | undefined, message: string | undefined): ProviderError;
   malformed(): ProviderError;
-  onCall?: (action: string, ms: number, outcome: string) => void;
-  onRetry?: (message: string) => void;
 }
 
 export async function callOpenApi<T>(send: OpenApiSend, options: OpenApiCallOptions, read: (body: Record<string, any>) => T): Promise<T> {

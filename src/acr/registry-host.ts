@@ -1,17 +1,11 @@
-// Classification of a registry host (the image text before the first '/').
-// Only anchored, exact grammars are accepted: a token is fetched for whatever
-// this returns, so a look-alike host must never classify as ACR.
-//
-// Personal Edition (legacy, default instance):
-//   registry[-intl][-vpc|-internal].<region>.aliyuncs.com
-//   (-internal is the classic-network endpoint; it exists for -intl too.)
-// Enterprise Edition system domains:
-//   <instance-name>-registry[-vpc].<region>.cr.aliyuncs.com
-// Personal Edition exclusive endpoints (instances created since 2024-09-09):
-//   crpi-<id>[-vpc].<region>.personal.cr.aliyuncs.com
-// Each may carry ":443", the HTTPS port spelled out: the same registry (the returned host keeps the
-// port, so the kubelet gets auth keyed by exactly what the image says). Any other port is not ACR.
-// Custom domains only through explicit configuration.
+// Classification of a registry host (the image text before the first '/'). Only anchored, exact
+// grammars are accepted: a token is fetched for whatever this returns, so a look-alike host must
+// never classify as ACR. The built-in forms are the rows of host-forms.ts, each
+// "<first label>.<region>.<domain>"; each may carry ":443", the HTTPS port spelled out: the same
+// registry (the returned host keeps the port, so the kubelet gets auth keyed by exactly what the
+// image says). Any other port is not ACR. Custom domains only through explicit configuration.
+import { isValidRegionId } from '../region-id.ts';
+import { HOST_FORMS } from './host-forms.ts';
 
 export type RegistryTarget =
   | { kind: 'personal'; host: string; region: string; intl: boolean; network: 'public' | 'vpc' | 'internal' }
@@ -21,22 +15,7 @@ export type RegistryTarget =
   | { kind: 'custom'; host: string; entryIndex: number; region?: string }
   | { kind: 'unrecognized'; host: string };
 
-// Two letters, then '-'-separated lowercase alphanumeric labels. The fixed
-// two-letter start keeps OSS-style names such as "oss-cn-hangzhou" out.
-const REGION = /^[a-z]{2}(?:-[a-z0-9]+)+$/;
-
-// 3-30 chars of [a-z0-9-], no leading or trailing '-'.
-const INSTANCE_NAME = /^[a-z0-9][a-z0-9-]{1,28}[a-z0-9]$/;
-
-const PERSONAL_LABEL = /^registry(-intl)?(?:-(vpc|internal))?$/;
-const DEDICATED_LABEL = /^crpi-([a-z0-9]+)(-vpc)?$/;
-
 const MAX_LABEL = 63;
-
-export function isValidRegionId(region: string): boolean {
-  return region.length <= MAX_LABEL && REGION.test(region);
-}
-
 const HTTPS_PORT = ':443';
 
 export function classifyRegistryHost(
@@ -70,31 +49,11 @@ function classifyBuiltin(host: string): RegistryTarget {
   const labels = lower.split('.');
   if (labels.some((l) => l === '' || l.length > MAX_LABEL)) return { kind: 'unrecognized', host };
 
-  const [first = '', region = '', ...suffix] = labels;
+  const [first = '', region = '', ...domain] = labels;
   if (!isValidRegionId(region)) return { kind: 'unrecognized', host };
-  const tail = suffix.join('.');
-
-  if (tail === 'aliyuncs.com') {
-    const m = PERSONAL_LABEL.exec(first);
-    if (m) {
-      const network = m[2] === 'vpc' ? 'vpc' : m[2] === 'internal' ? 'internal' : 'public';
-      return { kind: 'personal', host, region, intl: m[1] !== undefined, network };
-    }
-  } else if (tail === 'cr.aliyuncs.com') {
-    // Names may themselves contain "-registry": only the final suffix counts.
-    const vpc = first.endsWith('-registry-vpc');
-    const suffixLen = vpc ? '-registry-vpc'.length : first.endsWith('-registry') ? '-registry'.length : 0;
-    const instanceName = first.slice(0, first.length - suffixLen);
-    if (suffixLen > 0 && INSTANCE_NAME.test(instanceName)) {
-      return { kind: 'enterprise', host, region, instanceName, network: vpc ? 'vpc' : 'public' };
-    }
-  } else if (tail === 'personal.cr.aliyuncs.com') {
-    const m = DEDICATED_LABEL.exec(first);
-    if (m) {
-      return { kind: 'personal-dedicated', host, region, instanceId: `crpi-${m[1]}`, network: m[2] ? 'vpc' : 'public' };
-    }
-  }
-  return { kind: 'unrecognized', host };
+  const tail = domain.join('.');
+  const form = Object.values(HOST_FORMS).find((f) => f.domain === tail);
+  return form?.parse(first, host, region) ?? { kind: 'unrecognized', host };
 }
 
 // ASCII-only: Unicode lowering maps e.g. KELVIN SIGN to 'k', which would make

@@ -2,9 +2,9 @@
 // would get, with the password redacted unless --show-password.
 import type { FlagValues } from '../config/resolve.ts';
 import { PROVIDER_API_VERSIONS, type ProviderApiVersion } from '../kubelet/api.ts';
-import { RequestError } from '../kubelet/request.ts';
 import { encodeResponse } from '../kubelet/response.ts';
-import { EXIT_OK, loadInvocationConfig, provideWithinDeadline, reportFailure, startInvocation } from './invocation.ts';
+import { loadInvocationConfig, provideWithinDeadline, reportFailure, startInvocation } from './invocation.ts';
+import { EXIT_OK, ProviderError } from '../errors.ts';
 
 export interface GetCredentialsArgs {
   image: string;
@@ -16,7 +16,7 @@ export async function runGetCredentials(flags: FlagValues, args: GetCredentialsA
   const inv = startInvocation();
   try {
     const apiVersion = PROVIDER_API_VERSIONS.find((v) => v === args.apiVersion || v.endsWith(`/${args.apiVersion}`));
-    if (!apiVersion) throw new RequestError(`--api-version must be one of v1, v1beta1, v1alpha1`);
+    if (!apiVersion) throw new ProviderError('input', `--api-version must be one of v1, v1beta1, v1alpha1`);
     const config = await loadInvocationConfig(inv, flags);
     const image = normalizeImage(args.image);
     const result = await provideWithinDeadline(inv, config, { apiVersion: apiVersion as ProviderApiVersion, image });
@@ -33,7 +33,7 @@ export async function runGetCredentials(flags: FlagValues, args: GetCredentialsA
 /** Drops a tag or digest, as the kubelet does before asking a plugin. */
 export function normalizeImage(image: string): string {
   const trimmed = image.trim();
-  if (!trimmed || /\s/.test(trimmed)) throw new RequestError('IMAGE must be an image reference such as registry.cn-hangzhou.aliyuncs.com/ns/app:tag');
+  if (!trimmed || /\s/.test(trimmed)) throw new ProviderError('input', 'IMAGE must be an image reference such as registry.cn-hangzhou.aliyuncs.com/ns/app:tag');
   const withoutDigest = trimmed.split('@')[0] ?? trimmed;
   const lastSlash = withoutDigest.lastIndexOf('/');
   const lastColon = withoutDigest.lastIndexOf(':');

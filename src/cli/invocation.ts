@@ -4,9 +4,8 @@
 import { CacheDirectory } from '../cache/cache-dir.ts';
 import { loadConfig } from '../config/load.ts';
 import type { FlagValues, ProviderConfig } from '../config/resolve.ts';
-import { ProviderError, describeError, isProviderError } from '../errors.ts';
+import { ProviderError, describeError, exitCodeFor, isProviderError } from '../errors.ts';
 import type { CredentialProviderRequest } from '../kubelet/api.ts';
-import { RequestError } from '../kubelet/request.ts';
 import { LogFile } from '../log/log-file.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
 import { appendToJournal, journalLine } from '../metrics/journal.ts';
@@ -14,10 +13,6 @@ import { provideCredentials, type ProvideResult } from '../provider/provide.ts';
 import { newSummary, summaryFields, type InvocationSummary } from '../provider/summary.ts';
 import { systemClock, type Clock } from '../resilience/clock.ts';
 import { Deadline } from '../resilience/deadline.ts';
-
-export const EXIT_OK = 0;
-export const EXIT_FAILURE = 1;
-export const EXIT_USAGE = 2;
 
 /** Beyond this journal size, a cache miss (already off the fast path) folds it into totals. */
 const COMPACT_JOURNAL_AT_BYTES = 256 * 1024;
@@ -87,12 +82,11 @@ export async function provideWithinDeadline(inv: Invocation, config: ProviderCon
 
 /** Prints one line for the failure and returns the exit code. */
 export async function reportFailure(inv: Invocation, error: unknown): Promise<number> {
-  const usage = error instanceof RequestError || (isProviderError(error) && (error.errorClass === 'input' || error.errorClass === 'config'));
-  inv.summary.errorClass = error instanceof RequestError ? 'input' : isProviderError(error) ? error.errorClass : 'internal';
+  inv.summary.errorClass = isProviderError(error) ? error.errorClass : 'internal';
   inv.logger.info('failed', summaryFields(inv.summary, inv.startedAt, inv.clock.now()));
   inv.logger.error(describeError(error));
   await countInvocation(inv, false);
-  return usage ? EXIT_USAGE : EXIT_FAILURE;
+  return exitCodeFor(error);
 }
 
 /**

@@ -6,7 +6,8 @@
 import type { FlagValues } from '../config/resolve.ts';
 import { decodeRequest, MAX_REQUEST_BYTES } from '../kubelet/request.ts';
 import { encodeResponse } from '../kubelet/response.ts';
-import { EXIT_OK, invocationDeadline, loadInvocationConfig, provideWithinDeadline, reportFailure, startInvocation, type InvocationContext } from './invocation.ts';
+import { EXIT_OK } from '../errors.ts';
+import { invocationDeadline, loadInvocationConfig, provideWithinDeadline, reportFailure, startInvocation, type InvocationContext } from './invocation.ts';
 import type { RequestReader } from './stdin.ts';
 
 export interface PluginIo extends InvocationContext {

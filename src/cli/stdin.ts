@@ -9,7 +9,6 @@
 // under a timer. Any other stream (a test's, in process) is read by the same timed stream reader.
 import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { ProviderError } from '../errors.ts';
-import { RequestError } from '../kubelet/request.ts';
 
 export interface StdinDeadline {
   /** Time left for reading. */
@@ -30,7 +29,7 @@ export function streamReader(stream: NodeJS.ReadableStream): RequestReader {
 export const readStdin: RequestReader = async (maxBytes, deadline) => {
   const kind = stdinKind();
   if (kind === 'terminal') {
-    throw new RequestError('no request on stdin: the kubelet writes a CredentialProviderRequest there; at a shell, pipe one in or use "get-credentials IMAGE"');
+    throw new ProviderError('input', 'no request on stdin: the kubelet writes a CredentialProviderRequest there; at a shell, pipe one in or use "get-credentials IMAGE"');
   }
   const startedAt = Date.now();
   const streamFrom = (already: Buffer) => readStream(process.stdin, maxBytes, already, { ...deadline, remainingMs: deadline.remainingMs - (Date.now() - startedAt) });
@@ -50,8 +49,8 @@ export const readStdin: RequestReader = async (maxBytes, deadline) => {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EAGAIN') return streamFrom(buffer.subarray(0, size));
     if (code === 'EOF') return buffer.toString('utf8', 0, size);
-    if (error instanceof RequestError) throw error;
-    throw new RequestError(`cannot read stdin (${code ?? 'error'})`);
+    if (error instanceof ProviderError) throw error;
+    throw new ProviderError('input', `cannot read stdin (${code ?? 'error'})`);
   } finally {
     if (fd !== 0) closeSync(fd);
   }
@@ -103,10 +102,10 @@ function readStream(stdin: NodeJS.ReadableStream & { destroy?: () => void }, max
       clearTimeout(timer);
       resolve(Buffer.concat(chunks).toString('utf8'));
     });
-    stdin.on('error', (error: NodeJS.ErrnoException) => fail(new RequestError(`cannot read stdin (${error.code ?? 'error'})`)));
+    stdin.on('error', (error: NodeJS.ErrnoException) => fail(new ProviderError('input', `cannot read stdin (${error.code ?? 'error'})`)));
   });
 }
 
-function tooLarge(maxBytes: number): RequestError {
-  return new RequestError(`request on stdin is larger than ${Math.round(maxBytes / 1024)} KiB`);
+function tooLarge(maxBytes: number): ProviderError {
+  return new ProviderError('input', `request on stdin is larger than ${Math.round(maxBytes / 1024)} KiB`);
 }

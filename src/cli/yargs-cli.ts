@@ -1,11 +1,10 @@
 // The full command line (help, subcommands, usage errors), built with yargs. Loaded only when
 // the fast kubelet-mode parser cannot handle the arguments.
 import yargs from 'yargs';
-import { ProviderError, describeError } from '../errors.ts';
+import { EXIT_OK, EXIT_USAGE, ProviderError, describeError } from '../errors.ts';
 import { createLogger, oneLine } from '../log/logger.ts';
 import { PROGRAM_NAME, VERSION } from '../version.ts';
 import { COMMANDS } from './commands/index.ts';
-import { EXIT_OK, EXIT_USAGE } from './invocation.ts';
 import { runKubeletMode } from './kubelet-mode.ts';
 import { GLOBAL_FLAGS, toFlagValues } from './options.ts';
 import { readStdin } from './stdin.ts';

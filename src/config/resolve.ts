@@ -1,8 +1,11 @@
 // Turns config file + flags + environment into one resolved ProviderConfig. Precedence: flags,
 // then environment, then the config file, then defaults.
 import { ProviderError } from '../errors.ts';
+import type { CredentialSettings } from '../identity/identity-key.ts';
+import { OIDC_PROVIDER_ARN } from '../identity/ram-names.ts';
 import { parseGoDuration } from '../kubelet/go-duration.ts';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../log/logger.ts';
+import { isValidRegionId } from '../region-id.ts';
 import { isGoDuration, isHttpUrl, type ConfigFile, type RegistryEntry } from './schema.ts';
 
 export const DEFAULT_CACHE_DIR = '/var/lib/aliyun-acr-credential-provider';
@@ -15,9 +18,7 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 export const MAX_TIMEOUT_MS = 55_000;
 
 export type CrNetwork = 'public' | 'vpc';
-export type CredentialSource = 'auto' | 'environment' | 'ecs-ram-role' | 'profile';
 
-export const DEFAULT_STS_ENDPOINT = 'https://sts.aliyuncs.com';
 /** What ACK RRSA trust policies expect (oidc:aud). */
 export const DEFAULT_SA_AUDIENCE = 'sts.aliyuncs.com';
 /** The annotation ack-pod-identity-webhook reads. */
@@ -41,7 +42,7 @@ export interface ProviderConfig {
   /** tokenExpiresInHours: sent as GetAuthorizationToken's ExpiresInHours; unset, the API's default (1 h). */
   cr: { network: CrNetwork; endpointTemplate?: string; endpointMap: Record<string, string>; tokenExpiresInHours?: number };
   registries: RegistryEntry[];
-  credentials: { source: CredentialSource; profile?: string; file?: string };
+  credentials: CredentialSettings;
   /** endpoint: a fixed URL or a {region} template; unset means the Alibaba endpoint for `network`. */
   sts: { network: CrNetwork; endpoint?: string; regionId?: string };
   serviceAccount: { oidcProviderArn?: string; accountId?: string; audience: string; roleAnnotation: string; durationSeconds: number };
@@ -141,7 +142,7 @@ function resolveServiceAccount(file: ConfigFile): ProviderConfig['serviceAccount
   };
   if (f.oidcProviderArn !== undefined) sa.oidcProviderArn = f.oidcProviderArn;
   // The role ARNs built from annotations live in the OIDC provider's account unless told otherwise.
-  const account = f.accountId ?? /^acs:ram::(\d+):/.exec(f.oidcProviderArn ?? '')?.[1];
+  const account = f.accountId ?? OIDC_PROVIDER_ARN.exec(f.oidcProviderArn ?? '')?.[1];
   if (account !== undefined) sa.accountId = account;
   const needsProvider = (file.registries ?? []).some((r) => r.identity === 'serviceAccount');
   if (needsProvider && sa.oidcProviderArn === undefined) {
@@ -155,12 +156,13 @@ function applyCrEndpoints(config: ProviderConfig, file: ConfigFile, flagValues: 
   if (typeof fromFile === 'string') config.cr.endpointTemplate = fromFile;
   else if (fromFile) Object.assign(config.cr.endpointMap, fromFile);
   for (const value of flagValues ?? []) {
-    const mapped = /^([a-z]{2}-[a-z0-9-]+)=(.+)$/.exec(value);
-    const url = mapped ? mapped[2]! : value;
+    const region = value.slice(0, Math.max(0, value.indexOf('=')));
+    const mapped = isValidRegionId(region);
+    const url = mapped ? value.slice(region.length + 1) : value;
     if (!isHttpUrl(url.replaceAll('{region}', 'region'))) {
       throw configError(`--cr-endpoint: expected a URL (optionally with {region}) or region=URL, got "${value}"`);
     }
-    if (mapped) config.cr.endpointMap[mapped[1]!] = url;
+    if (mapped) config.cr.endpointMap[region] = url;
     else config.cr.endpointTemplate = url;
   }
 }

@@ -1,8 +1,11 @@
 // Schema of the provider's config file. Every object is strict: an unknown key is an error that
 // names the key, because a misspelt setting silently ignored is worse than a failed start.
 import * as v from 'valibot';
+import { CREDENTIAL_SOURCES } from '../identity/identity-key.ts';
+import { ACCOUNT_ID, OIDC_PROVIDER_ARN, RAM_ROLE_ARN, RAM_ROLE_NAME } from '../identity/ram-names.ts';
 import { parseGoDuration } from '../kubelet/go-duration.ts';
 import { LOG_FORMATS, LOG_LEVELS } from '../log/logger.ts';
+import { isValidRegionId } from '../region-id.ts';
 
 const goDuration = v.pipe(
   v.string(),
@@ -19,14 +22,9 @@ const hostName = v.pipe(
   v.check((s) => /^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(s), 'expected a registry host name, optionally with :port'),
 );
 
-const regionId = v.pipe(
-  v.string(),
-  v.regex(/^[a-z]{2}-[a-z0-9]+(-[a-z0-9]+)*$/, 'expected a region id such as "cn-hangzhou"'),
-);
-
-// acs:ram::<account uid>:role/<name>; names are 1-64 chars of [A-Za-z0-9.@_-].
-const roleArn = v.pipe(v.string(), v.regex(/^acs:ram::\d{1,32}:role\/[A-Za-z0-9.@_-]{1,64}$/, 'expected a RAM role ARN such as "acs:ram::1234567890123456:role/acr-puller"'));
-const roleName = v.pipe(v.string(), v.regex(/^[A-Za-z0-9.@_-]{1,64}$/, 'expected a RAM role name'));
+const regionId = v.pipe(v.string(), v.check(isValidRegionId, 'expected a region id such as "cn-hangzhou"'));
+const roleArn = v.pipe(v.string(), v.regex(RAM_ROLE_ARN, 'expected a RAM role ARN such as "acs:ram::1234567890123456:role/acr-puller"'));
+const roleName = v.pipe(v.string(), v.regex(RAM_ROLE_NAME, 'expected a RAM role name'));
 // RFC 1123 label, as Kubernetes namespaces are.
 const namespaceName = v.pipe(v.string(), v.regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'expected a Kubernetes namespace name'));
 const serviceAccountRef = v.pipe(
@@ -97,7 +95,7 @@ export const configFileSchema = v.strictObject({
   // Where the node's own identity comes from (machines outside ECS).
   credentials: v.optional(
     v.strictObject({
-      source: v.optional(v.picklist(['auto', 'environment', 'ecs-ram-role', 'profile'])),
+      source: v.optional(v.picklist(CREDENTIAL_SOURCES)),
       profile: v.optional(v.pipe(v.string(), v.minLength(1))),
       file: v.optional(absolutePath),
     }),
@@ -120,8 +118,8 @@ export const configFileSchema = v.strictObject({
   // Cluster-wide settings of the ServiceAccount identity mode (ACK RRSA).
   serviceAccount: v.optional(
     v.strictObject({
-      oidcProviderArn: v.optional(v.pipe(v.string(), v.regex(/^acs:ram::\d{1,32}:oidc-provider\/[A-Za-z0-9._-]{1,128}$/, 'expected an OIDC provider ARN such as "acs:ram::1234567890123456:oidc-provider/ack-rrsa-c123"'))),
-      accountId: v.optional(v.pipe(v.string(), v.regex(/^\d{1,32}$/, 'expected an account uid (digits)'))),
+      oidcProviderArn: v.optional(v.pipe(v.string(), v.regex(OIDC_PROVIDER_ARN, 'expected an OIDC provider ARN such as "acs:ram::1234567890123456:oidc-provider/ack-rrsa-c123"'))),
+      accountId: v.optional(v.pipe(v.string(), v.regex(ACCOUNT_ID, 'expected an account uid (digits)'))),
       audience: v.optional(v.pipe(v.string(), v.minLength(1))),
       roleAnnotation: v.optional(v.pipe(v.string(), v.minLength(1))),
       durationSeconds: v.optional(sessionDuration),

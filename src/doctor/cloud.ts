@@ -55,7 +55,7 @@ export async function cloudChecks(o: CloudCheckOptions, add: (c: Check) => void)
     add({ id: 'ram-role', status: 'skip', message: `not used: the identity is ${identity}` });
   }
   let nodeRegion: string | undefined;
-  const regionNeeded = registries.some(({ target }) => target.kind === 'custom' && knownRegion(target, config.registries) === undefined);
+  const regionNeeded = registries.some(({ target }) => target.kind !== 'unrecognized' && knownRegion(target, config.registries) === undefined);
   if (source.kind === 'ecs-ram-role' || regionNeeded) {
     try {
       nodeRegion = await metadata.regionId();

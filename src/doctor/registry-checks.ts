@@ -9,7 +9,7 @@ import { readCredentialFile } from '../identity/credential-file.ts';
 import { registerSecret } from '../log/logger.ts';
 import { HttpTransportError, sendHttpRequest } from '../net/http-request.ts';
 import type { CloudSession } from '../provider/cloud-session.ts';
-import { fetchToken, type InstanceSource } from '../provider/fetch-token.ts';
+import { fetchToken, knownRegion, type InstanceSource } from '../provider/fetch-token.ts';
 import type { Check } from './report.ts';
 import type { DoctorSessions } from './sessions.ts';
 
@@ -62,9 +62,10 @@ export async function registryChecks(target: RegistryTarget, entry: RegistryEntr
   const session = sessions.session(plan);
   const callsBefore = session.summary.calls.length;
   let instance: { id: string; source: InstanceSource; region: string } | undefined;
-  const attempts = (): TokenAttempt[] => tokenAttempts(session, callsBefore, instance, target);
+  let resolving = false;
+  const attempts = (): TokenAttempt[] => tokenAttempts(session, callsBefore, instance, knownRegion(target, session.config.registries));
   try {
-    const fetched = await fetchToken(target, session, { onInstance: (id, source, region) => (instance = { id, source, region }) });
+    const fetched = await fetchToken(target, session, { onResolving: () => (resolving = true), onInstance: (id, source, region) => (instance = { id, source, region }) });
     if (fetched.kind === 'none') {
       add({ id: `instance.${host}`, status: 'warn', message: fetched.reason });
       add({ id: `token.${host}`, status: 'skip', message: `no token: the provider answers ${host} without credentials (see instance.${host})` });
@@ -77,8 +78,7 @@ export async function registryChecks(target: RegistryTarget, entry: RegistryEntr
     add({ id: `token.${host}`, status: minutes > 0 ? 'pass' : 'fail', message: `registry token obtained for ${host} as ${session.identity} (user ${token.username}, expires ${new Date(token.expiresAt).toISOString()}, in ${minutes} min; not shown)` });
     if (o.checkRegistry) await registryGet(host, token, o.registryEndpoints[host] ?? `https://${host}`, add);
   } catch (error) {
-    const resolving = (target.kind === 'enterprise' || target.kind === 'custom') && instance === undefined;
-    add({ id: resolving ? `instance.${host}` : `token.${host}`, status: 'fail', message: describeError(error) });
+    add({ id: resolving && instance === undefined ? `instance.${host}` : `token.${host}`, status: 'fail', message: describeError(error) });
   }
   return attempts();
 }
@@ -90,11 +90,11 @@ function describeInstance(target: RegistryTarget, instance: { id: string; source
 }
 
 /** The token calls this target's fetch made, read from the session's call log. */
-function tokenAttempts(session: CloudSession, from: number, instance: { id: string; region: string } | undefined, target: RegistryTarget): TokenAttempt[] {
+function tokenAttempts(session: CloudSession, from: number, instance: { id: string; region: string } | undefined, targetRegion: string | undefined): TokenAttempt[] {
   const calls = session.summary.calls.slice(from).filter((c) => c.action === 'GetAuthorizationToken');
   const last = calls.at(-1);
   if (!last) return [];
-  const region = instance?.region ?? ('region' in target && target.region ? target.region : '');
+  const region = instance?.region ?? targetRegion ?? '';
   const outcome = last.outcome === 'ok' ? 'allowed' : last.outcome === 'permission' ? 'denied' : 'other';
   return [{ instanceId: instance?.id, region, session, outcome }];
 }

@@ -2,11 +2,12 @@
 // by the full CLI (never on the kubelet's path). Exit 1 when any check fails.
 import { lstatSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { checkCacheDir } from '../cache/cache-dir.ts';
 import { registryHostOf } from '../kubelet/request.ts';
 import { urlsMatch } from '../kubelet/match.ts';
 import { loadConfig } from '../config/load.ts';
 import type { FlagValues, ProviderConfig } from '../config/resolve.ts';
-import { describeError } from '../errors.ts';
+import { describeError, EXIT_FAILURE, EXIT_OK } from '../errors.ts';
 import { PROGRAM_NAME, VERSION } from '../version.ts';
 import { cloudChecks } from './cloud.ts';
 import { BIN_DIR_FLAG, CONFIG_FLAG, discoverKubelet, hostPath, readCredentialProviderConfig } from './kubelet.ts';
@@ -47,59 +48,45 @@ export async function runDoctor(flags: FlagValues, options: DoctorOptions, write
   await payloadChecks(options, add);
   const report = buildReport(PROGRAM_NAME, VERSION, checks);
   await writeStdout(options.output === 'json' ? renderJson(report) : renderText(report));
-  return report.ok ? 0 : 1;
+  return report.ok ? EXIT_OK : EXIT_FAILURE;
 }
 
-/** 0700 and ours for the directory and its subdirectories, 0600 and ours for every file. */
+/**
+ * The provider's own check of the directory and every directory above it (cache/cache-dir.ts),
+ * then what is inside: ours, 0700 directories and 0600 files, no symbolic links.
+ */
 export function cacheDirChecks(dir: string, add: (c: Check) => void): void {
-  let st;
-  try {
-    st = lstatSync(dir);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    add({ id: 'cache-dir', status: code === 'ENOENT' ? 'warn' : 'fail', message: code === 'ENOENT' ? `${dir} does not exist yet: the first cache miss creates it (0700)` : `${dir} cannot be read (${code})` });
+  const check = checkCacheDir(dir);
+  if (!check.usable) {
+    if (check.missing) add({ id: 'cache-dir', status: 'warn', message: `${dir} does not exist yet: the first cache miss creates it (0700)` });
+    else add({ id: 'cache-dir', status: 'fail', message: `${dir} ${check.reason}: the provider neither reads nor writes it (fix: chmod 700 and chown it and its parents, or point cacheDir elsewhere)` });
     return;
   }
   const euid = process.geteuid?.() ?? 0;
-  if (!st.isDirectory()) {
-    add({ id: 'cache-dir', status: 'fail', message: `${dir} is not a directory: point cacheDir elsewhere` });
-    return;
-  }
   const problems: string[] = [];
-  const walk = (path: string, depth: number): number => {
+  const walk = (path: string, shown: string, depth: number): number => {
     let files = 0;
-    let names: string[] = [];
-    try {
-      names = readdirSync(path);
-    } catch (error) {
-      problems.push(`${path} cannot be listed (${(error as NodeJS.ErrnoException).code})`);
-    }
-    for (const name of names) {
-      const p = join(path, name);
-      let s;
-      try {
-        s = lstatSync(p);
-      } catch {
-        continue;
-      }
+    for (const entry of readdirSync(path, { withFileTypes: true })) {
+      const p = join(shown, entry.name);
+      const s = lstatSync(join(path, entry.name), { throwIfNoEntry: false });
+      if (!s) continue;
       if (s.uid !== euid) problems.push(`${p} is owned by uid ${s.uid}, not ${euid}`);
-      if (s.isDirectory()) {
-        if ((s.mode & 0o077) !== 0) problems.push(`${p} has mode ${(s.mode & 0o777).toString(8)}, expected 700`);
-        if (depth < 3) files += walk(p, depth + 1);
-      } else if (s.isFile()) {
-        files++;
-        if ((s.mode & 0o077) !== 0) problems.push(`${p} has mode ${(s.mode & 0o777).toString(8)}, expected 600`);
-      } else if (s.isSymbolicLink()) {
-        problems.push(`${p} is a symbolic link: nothing in the cache should be`);
-      }
+      if (s.isSymbolicLink()) problems.push(`${p} is a symbolic link: nothing in the cache should be`);
+      else if ((s.mode & 0o077) !== 0) problems.push(`${p} has mode ${(s.mode & 0o777).toString(8)}, expected ${s.isDirectory() ? 700 : 600}`);
+      if (s.isDirectory() && depth < 3) files += walk(join(path, entry.name), p, depth + 1);
+      else if (s.isFile()) files++;
     }
     return files;
   };
-  if (st.uid !== euid) problems.unshift(`${dir} is owned by uid ${st.uid}, not ${euid}: the provider ignores it`);
-  if ((st.mode & 0o077) !== 0) problems.unshift(`${dir} has mode ${(st.mode & 0o777).toString(8)}, expected 700: the provider ignores it (fix: chmod 700, or remove it and let the provider recreate it)`);
-  const files = walk(dir, 0);
-  if (problems.length === 0) add({ id: 'cache-dir', status: 'pass', message: `${dir}: 0700, owned by uid ${euid}, ${files} files all 0600` });
-  else add({ id: 'cache-dir', status: 'fail', message: `${problems.slice(0, 3).join('; ')}${problems.length > 3 ? `; and ${problems.length - 3} more` : ''}` });
+  try {
+    const files = walk(check.dir.self(), dir, 0);
+    if (problems.length === 0) add({ id: 'cache-dir', status: 'pass', message: `${dir}: 0700, owned by uid ${euid}, ${files} files all 0600` });
+    else add({ id: 'cache-dir', status: 'fail', message: `${problems.slice(0, 3).join('; ')}${problems.length > 3 ? `; and ${problems.length - 3} more` : ''}` });
+  } catch (error) {
+    add({ id: 'cache-dir', status: 'fail', message: `${dir} cannot be listed (${describeError(error)})` });
+  } finally {
+    check.dir.close();
+  }
 }
 
 async function kubeletChecks(options: DoctorOptions, config: ProviderConfig | undefined, image: string | undefined, add: (c: Check) => void): Promise<void> {

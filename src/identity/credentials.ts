@@ -8,7 +8,7 @@ import { ProviderError } from '../errors.ts';
 import { readRegularFile, UnsafeFileError } from '../fs/regular-file.ts';
 import { registerSecret } from '../log/logger.ts';
 import type { IdentitySource } from './identity-key.ts';
-import type { MetadataClient, RoleCredentials } from './imds-client.ts';
+import type { MetadataClient } from './imds-client.ts';
 import type { StsSession } from './sts-client.ts';
 
 // A CommonJS package: under Node's ESM rules the default import is module.exports.
@@ -148,7 +148,7 @@ function profileProblem(error: unknown): string {
 
 /** Fetches once per process (each kubelet call is a new process) and then reuses. */
 class EcsRamRoleProvider implements CredentialsProvider {
-  current: RoleCredentials | undefined;
+  current: StsSession | undefined;
   private readonly metadata: () => MetadataClient;
   private readonly roleName: string | undefined;
 

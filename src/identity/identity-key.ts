@@ -4,7 +4,9 @@ import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { ProviderError } from '../errors.ts';
 
-export type CredentialSourceSetting = 'auto' | 'environment' | 'ecs-ram-role' | 'profile';
+/** credentials.source: where the node's own identity comes from. */
+export const CREDENTIAL_SOURCES = ['auto', 'environment', 'ecs-ram-role', 'profile'] as const;
+export type CredentialSource = (typeof CREDENTIAL_SOURCES)[number];
 
 export type IdentitySource =
   | { kind: 'environment'; accessKeyId: string; accessKeySecret: string; securityToken?: string }
@@ -13,7 +15,7 @@ export type IdentitySource =
   | { kind: 'profile'; file: string; format: 'ini' | 'cli'; profile?: string };
 
 export interface CredentialSettings {
-  source: CredentialSourceSetting;
+  source: CredentialSource;
   profile?: string;
   file?: string;
 }

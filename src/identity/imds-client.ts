@@ -6,27 +6,21 @@
 // mode is reported as such rather than hidden behind tokenless requests that will be refused.
 // @alicloud/credentials' own ECS provider hard-codes 100.100.100.200 and 1 s timeouts, so
 // this client is ours and is plugged into that library as a custom provider.
+import type { CallHooks } from '../acr/openapi-call.ts';
 import { ProviderError } from '../errors.ts';
 import { HttpTransportError, sendHttpRequest, type HttpResponse } from '../net/http-request.ts';
+import { isValidRegionId } from '../region-id.ts';
 import type { Deadline } from '../resilience/deadline.ts';
+import type { StsSession } from './sts-client.ts';
 import { withRetry } from '../resilience/retry.ts';
 
-export interface MetadataClientOptions {
+/** onCall: every request, for the invocation summary and counters, e.g. ("metadata-token", 3, "200"). */
+export interface MetadataClientOptions extends CallHooks {
   endpoint: string;
   disableIMDSv1: boolean;
   /** Fall back to v1 when the token PUT times out or answers 5xx, as the SDKs do. Default false. */
   allowV1OnTokenFailure?: boolean;
   deadline: Deadline;
-  onRetry?: (message: string) => void;
-  /** Every request, for the invocation summary and counters: e.g. ("metadata-token", 3, "200"). */
-  onCall?: (action: string, ms: number, outcome: string) => void;
-}
-
-export interface RoleCredentials {
-  accessKeyId: string;
-  accessKeySecret: string;
-  securityToken: string;
-  expiresAt: number;
 }
 
 const TOKEN_PATH = '/latest/api/token';
@@ -55,11 +49,11 @@ export class MetadataClient {
 
   async regionId(): Promise<string> {
     const region = (await this.get(REGION_PATH, 'region')).trim();
-    if (!/^[a-z]{2}-[a-z0-9-]+$/.test(region)) throw new ProviderError('metadata', `the metadata service returned an unexpected region id`);
+    if (!isValidRegionId(region)) throw new ProviderError('metadata', `the metadata service returned an unexpected region id`);
     return region;
   }
 
-  async roleCredentials(roleName: string): Promise<RoleCredentials> {
+  async roleCredentials(roleName: string): Promise<StsSession> {
     // Parsed inside the retried operation: a truncated answer is worth another attempt.
     return this.get(`${ROLE_PATH}${encodeURIComponent(roleName)}`, 'credentials', roleName, (body) => parseRoleCredentials(body, roleName));
   }
@@ -178,7 +172,7 @@ export class MetadataClient {
   }
 }
 
-function parseRoleCredentials(body: string, roleName: string): RoleCredentials {
+function parseRoleCredentials(body: string, roleName: string): StsSession {
   let parsed: Record<string, unknown>;
   try {
     parsed = JSON.parse(body) as Record<string, unknown>;

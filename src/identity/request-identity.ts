@@ -6,11 +6,11 @@
 import type { AssumeRoleSpec, RegistryEntry } from '../config/schema.ts';
 import { ProviderError } from '../errors.ts';
 import type { CredentialProviderRequest } from '../kubelet/api.ts';
+import { RAM_ROLE_ARN, RAM_ROLE_NAME } from './ram-names.ts';
 import { describeIdentity, identityCacheId, identitySourceFrom, shortHash, type CredentialSettings, type IdentitySource } from './identity-key.ts';
+import type { AssumeRoleWithOidcInput } from './sts-client.ts';
 import { checkTokenUsable, readServiceAccountClaims, type ServiceAccountClaims } from './sa-token.ts';
 
-const ROLE_NAME = /^[A-Za-z0-9.@_-]{1,64}$/;
-const ROLE_ARN = /^acs:ram::\d{1,32}:role\/[A-Za-z0-9.@_-]{1,64}$/;
 
 export interface ServiceAccountSettings {
   oidcProviderArn?: string;
@@ -26,13 +26,8 @@ export interface IdentityConfig {
   serviceAccount: ServiceAccountSettings;
 }
 
-export interface OidcExchange {
-  roleArn: string;
-  oidcProviderArn: string;
-  /** The kubelet-issued JWT: a secret, never logged. */
-  token: string;
-  sessionName: string;
-  durationSeconds: number;
+/** The AssumeRoleWithOIDC call for a pod; `token` is the kubelet-issued JWT (a secret, never logged). */
+export interface OidcExchange extends AssumeRoleWithOidcInput {
   claims: ServiceAccountClaims;
 }
 
@@ -97,14 +92,14 @@ export function namespaceAllowed(entry: Pick<RegistryEntry, 'namespaces' | 'serv
 /** The role from the ServiceAccount's annotation (a name, or a full ARN), else the entry's. */
 function roleFor(request: CredentialProviderRequest, entry: RegistryEntry, sa: ServiceAccountSettings): string | undefined {
   const annotated = request.serviceAccountAnnotations?.[sa.roleAnnotation]?.trim();
-  if (annotated && !ROLE_NAME.test(annotated) && !ROLE_ARN.test(annotated)) {
+  const annotatedArn = annotated !== undefined && RAM_ROLE_ARN.test(annotated);
+  if (annotated && !annotatedArn && !RAM_ROLE_NAME.test(annotated)) {
     throw new ProviderError('input', `the ServiceAccount's "${sa.roleAnnotation}" annotation is not a RAM role name or ARN: fix the annotation`);
   }
-  const name = annotated || entry.roleName;
-  if (annotated?.startsWith('acs:ram::')) return annotated;
+  if (annotatedArn) return annotated;
   if (!annotated && entry.roleArn) return entry.roleArn;
-  if (!name) return undefined;
-  return `acs:ram::${sa.accountId ?? ''}:role/${name}`;
+  const name = annotated || entry.roleName;
+  return name ? `acs:ram::${sa.accountId ?? ''}:role/${name}` : undefined;
 }
 
 /** STS wants 2-64 chars of [A-Za-z0-9.@_-]; keep it readable for audit logs, unique by hash. */

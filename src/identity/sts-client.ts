@@ -9,7 +9,7 @@
 //   ACS3 form is unknown, so it is never used.
 import openapi, { Config, OpenApiRequest, Params } from '@alicloud/openapi-client';
 import type { ApiEndpoint } from '../acr/endpoints.ts';
-import { callOpenApi, type OpenApiCallOptions, type OpenApiSend } from '../acr/openapi-call.ts';
+import { callOpenApi, type CallHooks, type OpenApiCallOptions, type OpenApiSend } from '../acr/openapi-call.ts';
 import { ProviderError } from '../errors.ts';
 import { registerSecret } from '../log/logger.ts';
 import type { Deadline } from '../resilience/deadline.ts';
@@ -20,6 +20,7 @@ import { classifyStsCode, classifyStsThrown, type StsCallContext } from './sts-e
 const OpenApiClient = openapi.default;
 const STS_VERSION = '2015-04-01';
 
+/** Temporary credentials: from an STS call, or the ECS RAM role's from the metadata service. */
 export interface StsSession {
   accessKeyId: string;
   accessKeySecret: string;
@@ -27,11 +28,9 @@ export interface StsSession {
   expiresAt: number;
 }
 
-export interface StsClientOptions {
+export interface StsClientOptions extends CallHooks {
   endpoint: ApiEndpoint;
   deadline: Deadline;
-  onCall?: (action: string, ms: number, outcome: string) => void;
-  onRetry?: (message: string) => void;
 }
 
 export interface AssumeRoleInput {
@@ -80,13 +79,13 @@ async function call(send: OpenApiSend, ctx: StsCallContext, options: StsClientOp
   const callOptions: OpenApiCallOptions = {
     action: ctx.action,
     deadline: options.deadline,
+    credential,
+    onCall: options.onCall,
+    onRetry: options.onRetry,
     classifyThrown: (error) => classifyStsThrown(error, ctx),
     classifyFailure: (code, message) => classifyStsCode(code, message, 200, ctx),
     malformed,
   };
-  if (credential) callOptions.credential = credential;
-  if (options.onCall) callOptions.onCall = options.onCall;
-  if (options.onRetry) callOptions.onRetry = options.onRetry;
   return callOpenApi(send, callOptions, (response) => {
     const c = (response.Credentials ?? {}) as Record<string, unknown>;
     const expiresAt = typeof c.Expiration === 'string' ? Date.parse(c.Expiration) : NaN;

@@ -2,6 +2,7 @@
 // names the role, the identity and the setting to fix. Library messages are not passed on
 // verbatim (a malformed body can quote a token).
 import { ProviderError } from '../errors.ts';
+import { classifyThrown, commonAnswer } from '../net/openapi-errors.ts';
 
 export interface StsCallContext {
   action: 'AssumeRole' | 'AssumeRoleWithOIDC';
@@ -12,24 +13,16 @@ export interface StsCallContext {
   externalIdSet?: boolean;
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'EPIPE', 'ECONNABORTED', 'UND_ERR_SOCKET']);
-
 export function classifyStsThrown(error: unknown, ctx: StsCallContext): ProviderError {
-  if (error instanceof ProviderError) return error;
-  const e = (typeof error === 'object' && error !== null ? error : {}) as { name?: string; code?: string; statusCode?: number; data?: { Message?: string } };
-  if (e.name === 'SyntaxError') return new ProviderError('api', `${ctx.action} at ${ctx.endpointUrl} returned a malformed response`, { retryable: true });
-  if (e.statusCode === undefined) {
-    const code = e.name === 'RequestTimeoutError' ? 'timeout' : e.code && NETWORK_CODES.has(e.code) ? e.code : e.code ?? e.name ?? 'error';
-    return new ProviderError('network', `cannot reach STS at ${ctx.endpointUrl} (${code}): check the node's route to it; nodes without internet access need sts.network: vpc (sts-vpc.<region>.aliyuncs.com)`, { retryable: true });
-  }
-  return classifyStsCode(e.code, e.data?.Message, e.statusCode, ctx);
+  const hint = "check the node's route to it; nodes without internet access need sts.network: vpc (sts-vpc.<region>.aliyuncs.com)";
+  return classifyThrown(error, { action: ctx.action, endpointUrl: ctx.endpointUrl, service: 'STS', unreachableHint: hint }, (a) => classifyStsCode(a.code, a.message, a.status, ctx));
 }
 
 export function classifyStsCode(code: string | undefined, message: string | undefined, status: number, ctx: StsCallContext): ProviderError {
   const c = code ?? '';
   const detail = `${code ?? `HTTP ${status}`}`;
-  if (status === 429 || /Throttling/i.test(c) || c === 'ServiceUnavailable') return new ProviderError('throttled', `${ctx.action} was throttled (${detail})`, { retryable: true });
-  if (status >= 500) return new ProviderError('api', `${ctx.action} failed on the server side (${detail})`, { retryable: true });
+  const common = commonAnswer({ status, code, message }, ctx.action, detail, ctx.caller);
+  if (common) return common;
   if (c.startsWith('EntityNotExist.Role')) {
     return new ProviderError('not-found', `RAM role ${ctx.roleArn} does not exist (${detail}): check the role ARN (account uid and role name)`);
   }
@@ -57,8 +50,5 @@ export function classifyStsCode(code: string | undefined, message: string | unde
     return new ProviderError('permission', `${ctx.caller} may not assume ${ctx.roleArn} (${detail}): add it as a principal to the role's trust policy, and allow it sts:AssumeRole (e.g. AliyunSTSAssumeRoleAccess)`);
   }
   if (c.startsWith('InvalidParameter')) return new ProviderError('config', `${ctx.action} for ${ctx.roleArn} refused a parameter (${detail}): check the role ARN, session name and duration`);
-  if (c === 'SignatureDoesNotMatch' || c.startsWith('InvalidAccessKeyId') || c.startsWith('InvalidSecurityToken')) {
-    return new ProviderError('api', `${ctx.action}: STS rejected the credentials of ${ctx.caller} (${detail}); check the AccessKey, the RAM role, and the node's clock`);
-  }
   return new ProviderError('api', `${ctx.action} for ${ctx.roleArn} failed (${detail})`);
 }

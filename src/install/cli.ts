@@ -2,11 +2,10 @@
 // parsed flags into a run context, logging, SIGTERM, and turning failures into one line and an
 // exit code.
 import type { Argv } from 'yargs';
-import { describeError } from '../errors.ts';
+import { describeError, EXIT_OK, exitCodeFor, ProviderError } from '../errors.ts';
 import { parseGoDuration } from '../kubelet/go-duration.ts';
 import { formatText } from '../log/logger.ts';
 import { hostDeadMan, nsenterCommand } from './dead-man.ts';
-import { InstallError } from './errors.ts';
 import { HostFs } from './host-fs.ts';
 import { realHostSystem } from './host-system.ts';
 import type { RunContext } from './install.ts';
@@ -27,7 +26,7 @@ export function durationMs(flag: string, value: string): number {
     if (ms < 0) throw new Error('negative');
     return ms;
   } catch {
-    throw new InstallError(`--${flag} must be a duration such as 60s, got ${JSON.stringify(value)}`, { usage: true });
+    throw new ProviderError('config', `--${flag} must be a duration such as 60s, got ${JSON.stringify(value)}`);
   }
 }
 
@@ -54,7 +53,7 @@ export function runContext(args: Record<string, unknown>, writeStdout: (text: st
 
 /**
  * Runs a command body with SIGTERM/SIGINT turned into an abort signal (the body decides when it
- * may stop); failures become one line on stderr and exit 2 (usage) or 1.
+ * may stop); a failure becomes one line on stderr and its exit code (errors.ts).
  */
 export async function exitCodeOf(body: (signal: AbortSignal) => Promise<void>): Promise<number> {
   const controller = new AbortController();
@@ -63,10 +62,10 @@ export async function exitCodeOf(body: (signal: AbortSignal) => Promise<void>): 
   process.on('SIGINT', stop);
   try {
     await body(controller.signal);
-    return 0;
+    return EXIT_OK;
   } catch (error) {
     installerLog('error', describeError(error));
-    return error instanceof InstallError && error.usage ? 2 : 1;
+    return exitCodeFor(error);
   } finally {
     process.off('SIGTERM', stop);
     process.off('SIGINT', stop);

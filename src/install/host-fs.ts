@@ -13,7 +13,7 @@ import { join, posix } from 'node:path';
 import { replaceFileAtomically } from '../fs/atomic-write.ts';
 import { readRegularFile, UnsafeFileError } from '../fs/regular-file.ts';
 import { openTrustedDir, UntrustedDirError, type TrustedDir } from '../fs/trusted-dir.ts';
-import { InstallError } from './errors.ts';
+import { ProviderError } from '../errors.ts';
 
 export interface HostStat {
   mode: number; // permission bits only
@@ -71,7 +71,7 @@ export class HostFs {
         st = undefined;
       }
       if (st?.isSymbolicLink()) {
-        if (++links > MAX_SYMLINKS) throw new InstallError(`${hostPath}: too many levels of symbolic links on the node`);
+        if (++links > MAX_SYMLINKS) throw new ProviderError('install', `${hostPath}: too many levels of symbolic links on the node`);
         const target = readlinkSync(here);
         if (target.startsWith('/')) done.length = 0;
         pending.unshift(...target.split('/'));
@@ -86,7 +86,7 @@ export class HostFs {
       return readRegularFile(this.resolve(hostPath), MAX_TEXT_BYTES, { owner: 'anyone', noFollow: true });
     } catch (error) {
       if (isMissing(error)) return undefined;
-      if (error instanceof UnsafeFileError) throw new InstallError(`${hostPath} ${error.reason}; replace it with a configuration file or remove it, then re-run`);
+      if (error instanceof UnsafeFileError) throw new ProviderError('install', `${hostPath} ${error.reason}; replace it with a configuration file or remove it, then re-run`);
       throw error;
     }
   }
@@ -149,7 +149,7 @@ export class HostFs {
   digest(hostPath: string): Digest | undefined {
     const st = this.stat(hostPath);
     if (st === undefined) return undefined;
-    if (!st.isFile) throw new InstallError(`${hostPath} is not a regular file; replace it with one or remove it, then re-run`);
+    if (!st.isFile) throw new ProviderError('install', `${hostPath} is not a regular file; replace it with one or remove it, then re-run`);
     return digestFile(this.resolve(hostPath));
   }
 
@@ -263,7 +263,7 @@ export class HostFs {
     } catch (error) {
       if (error instanceof UntrustedDirError) {
         if (error.missing) throw Object.assign(new Error(`${real} does not exist`), { code: 'ENOENT' });
-        throw new InstallError(`${real} ${error.reason}; make it root's and not writable by group or others, then re-run`);
+        throw new ProviderError('install', `${real} ${error.reason}; make it root's and not writable by group or others, then re-run`);
       }
       throw error;
     }
@@ -299,8 +299,8 @@ export class HostFs {
         continue; // created by us later
       }
       if (!st.isDirectory()) continue;
-      if (st.uid !== 0 && st.uid !== uid) throw new InstallError(`${dir} is owned by uid ${st.uid}, who could redirect what the installer writes there for the kubelet to run as root; make it root's (chown root: ${dir}) and re-run`);
-      if ((st.mode & 0o022) !== 0) throw new InstallError(`${dir} is writable by group or others (mode 0${(st.mode & 0o7777).toString(8)}), who could redirect what the installer writes there; chmod go-w ${dir} and re-run`);
+      if (st.uid !== 0 && st.uid !== uid) throw new ProviderError('install', `${dir} is owned by uid ${st.uid}, who could redirect what the installer writes there for the kubelet to run as root; make it root's (chown root: ${dir}) and re-run`);
+      if ((st.mode & 0o022) !== 0) throw new ProviderError('install', `${dir} is writable by group or others (mode 0${(st.mode & 0o7777).toString(8)}), who could redirect what the installer writes there; chmod go-w ${dir} and re-run`);
     }
   }
 }
@@ -329,7 +329,7 @@ export function makeDir(parent: TrustedDir, name: string, mode: number): void {
 export function copyChecked(source: string, target: string, mode: number, expected: Digest, label: string): void {
   const input = openSync(source, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   try {
-    if (!fstatSync(input).isFile()) throw new InstallError(`${source} is not a regular file`);
+    if (!fstatSync(input).isFile()) throw new ProviderError('install', `${source} is not a regular file`);
     const output = openSync(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
     try {
       const hash = createHash('sha256');
@@ -343,7 +343,7 @@ export function copyChecked(source: string, target: string, mode: number, expect
       }
       const sha256 = hash.digest('hex');
       if (size !== expected.size || sha256 !== expected.sha256) {
-        throw new InstallError(`copying ${source} to ${label} gave ${size > expected.size ? `more than ${expected.size}` : size} bytes with sha256 ${sha256.slice(0, 12)}, expected ${expected.size} bytes with ${expected.sha256.slice(0, 12)}: the source is damaged or changed while it was copied`);
+        throw new ProviderError('install', `copying ${source} to ${label} gave ${size > expected.size ? `more than ${expected.size}` : size} bytes with sha256 ${sha256.slice(0, 12)}, expected ${expected.size} bytes with ${expected.sha256.slice(0, 12)}: the source is damaged or changed while it was copied`);
       }
       fchmodSync(output, mode);
       fsyncSync(output);

@@ -7,7 +7,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { request } from 'node:http';
-import { InstallError } from './errors.ts';
+import { ProviderError } from '../errors.ts';
 
 export interface HostSystem {
   /** Raw output of `<binary> --version` (kubelet, k3s or rke2). */
@@ -40,7 +40,7 @@ const NSENTER = ['--target', '1', '--mount', '--uts', '--ipc', '--net', '--pid',
 function run(file: string, args: string[], timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(file, args, { timeout: timeoutMs, encoding: 'utf8' }, (error, stdout, stderr) => {
-      if (error) reject(new InstallError(`${args.slice(NSENTER.length).join(' ')} failed: ${(stderr || error.message).trim().split('\n')[0]}`));
+      if (error) reject(new ProviderError('install', `${args.slice(NSENTER.length).join(' ')} failed: ${(stderr || error.message).trim().split('\n')[0]}`));
       else resolve(stdout);
     });
   });

@@ -3,7 +3,7 @@
 // it or roll it back: each file's previous content (stored.ts), the digest of what replaces it,
 // the directories created for it, the restart to do, and how far the run got.
 import type { ChangeKind } from './changes.ts';
-import { InstallError } from './errors.ts';
+import { ProviderError } from '../errors.ts';
 import type { HostFs } from './host-fs.ts';
 import { JOURNAL_FILE } from './paths.ts';
 import type { Stored } from './stored.ts';
@@ -51,7 +51,7 @@ export function readJournal(fs: HostFs): Journal | undefined {
     if (j.version !== 1 || !Array.isArray(j.changes)) throw new Error('unknown format');
     return j;
   } catch {
-    throw new InstallError(`cannot read the installer journal ${JOURNAL_FILE}; check the files it names by hand, then remove it`);
+    throw new ProviderError('install', `cannot read the installer journal ${JOURNAL_FILE}; check the files it names by hand, then remove it`);
   }
 }
 

@@ -4,7 +4,7 @@
 // runs with hostPID, so these are the host's), and a lock whose owner is gone is taken over.
 import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
-import { InstallError } from './errors.ts';
+import { ProviderError } from '../errors.ts';
 import type { HostFs } from './host-fs.ts';
 import { readJournal } from './journal.ts';
 import { LOCK_FILE, STATE_DIR } from './paths.ts';
@@ -65,7 +65,7 @@ export async function takeLock(fs: HostFs, waitMs: number, log: (line: string) =
       continue;
     }
     if (signal?.aborted) throw stoppedBeforeChanges();
-    if (Date.now() > deadline) throw new InstallError(`another installer (pid ${pid}) is still working on this node; if none is running, remove ${LOCK_FILE}`);
+    if (Date.now() > deadline) throw new ProviderError('install', `another installer (pid ${pid}) is still working on this node; if none is running, remove ${LOCK_FILE}`);
     if (!waiting) log(`waiting for the installer with pid ${pid} to finish`);
     waiting = true;
     await new Promise((r) => setTimeout(r, 200));

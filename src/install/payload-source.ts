@@ -6,8 +6,7 @@ import { posix } from 'node:path';
 import { readRegularFile } from '../fs/regular-file.ts';
 import { PAYLOAD_MANIFEST } from '../payload/layout.ts';
 import { parseManifest, payloadId, type PayloadManifest } from '../payload/manifest.ts';
-import { describeError } from '../errors.ts';
-import { InstallError } from './errors.ts';
+import { describeError, ProviderError } from '../errors.ts';
 
 const MAX_MANIFEST_BYTES = 1024 * 1024;
 
@@ -26,7 +25,7 @@ export function sourcePayloadDir(explicit: string | undefined): string {
   // Resolved: without /proc (a chroot) Node's execPath is the name it was started by, which in
   // the image is the entrypoint symlink into the payload.
   if (sea?.isSea?.() === true) return posix.dirname(realpathSync(process.execPath));
-  throw new InstallError('not running as the single-file binary: pass --payload DIR, a payload directory (npm run build:binary writes dist/payload/linux-<arch>)', { usage: true });
+  throw new ProviderError('config', 'not running as the single-file binary: pass --payload DIR, a payload directory (npm run build:binary writes dist/payload/linux-<arch>)');
 }
 
 export function readPayloadSource(dir: string): PayloadSource {
@@ -35,13 +34,13 @@ export function readPayloadSource(dir: string): PayloadSource {
   try {
     manifestBytes = readRegularFile(path, MAX_MANIFEST_BYTES, { owner: 'anyone', noFollow: true });
   } catch (error) {
-    throw new InstallError(`cannot read the payload manifest ${path} (${describeError(error)}): run the provider from its payload directory, or pass --payload DIR`, { usage: true });
+    throw new ProviderError('config', `cannot read the payload manifest ${path} (${describeError(error)}): run the provider from its payload directory, or pass --payload DIR`);
   }
   let manifest: PayloadManifest;
   try {
     manifest = parseManifest(manifestBytes.toString('utf8'));
   } catch (error) {
-    throw new InstallError(`${path}: ${describeError(error)}`, { usage: true });
+    throw new ProviderError('config', `${path}: ${describeError(error)}`);
   }
   return { dir, manifest, manifestBytes, id: payloadId(manifest), bytes: manifest.files.reduce((n, f) => n + f.size, 0) };
 }

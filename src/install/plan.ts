@@ -4,7 +4,7 @@ import type { ConfigFile } from '../config/schema.ts';
 import { needsRestart, type FileChange } from './changes.ts';
 import { buildProviderEntry, type TokenAttributesInput } from './credential-config/entry.ts';
 import { planKubeletConfig, providerNames } from './credential-config/plan.ts';
-import { InstallError } from './errors.ts';
+import { ProviderError } from '../errors.ts';
 import type { HostFs } from './host-fs.ts';
 import type { HostSystem } from './host-system.ts';
 import { flagValue, flagValues, hasCredentialProviderGate } from './kubelet/argv.ts';
@@ -51,7 +51,7 @@ export async function planInstall(fs: HostFs, host: HostSystem, inputs: InstallI
   const warnings = [...layout.warnings];
   const source = readPayloadSource(inputs.payload);
   const arch = nodeArch(fs);
-  if (source.manifest.arch !== arch) throw new InstallError(`the payload is for ${source.manifest.arch} but this node runs ${arch} (its /bin/sh); deploy the image of the node's architecture`, { usage: true });
+  if (source.manifest.arch !== arch) throw new ProviderError('config', `the payload is for ${source.manifest.arch} but this node runs ${arch} (its /bin/sh); deploy the image of the node's architecture`);
   const version = parseKubeletVersion(inputs.kubeletVersion ?? (await host.kubeletVersion(layout.kubeletBinary ?? 'kubelet')));
   const choice = apiChoice(version);
 
@@ -60,7 +60,7 @@ export async function planInstall(fs: HostFs, host: HostSystem, inputs: InstallI
   const configPath = pickPath('--kubelet-config-file', inputs.kubeletConfigFile, existingConfig, FLAG_CONFIG) ?? layout.defaultConfig;
   const binDir = pickPath('--bin-dir', inputs.binDir, existingBinDir, FLAG_BIN_DIR) ?? layout.defaultBinDir;
   for (const p of [configPath, binDir, inputs.nodeProviderConfig]) {
-    if (!p.startsWith('/') || /[\s"'\\$`%]/.test(p)) throw new InstallError(`${p} must be an absolute path without spaces, quotes, $, % or backslashes`, { usage: true });
+    if (!p.startsWith('/') || /[\s"'\\$`%]/.test(p)) throw new ProviderError('config', `${p} must be an absolute path without spaces, quotes, $, % or backslashes`);
   }
 
   const providerConfig = await resolveProviderConfig(fs, inputs.nodeProviderConfig, inputs.providerConfig);
@@ -88,7 +88,7 @@ export async function planInstall(fs: HostFs, host: HostSystem, inputs: InstallI
   let addedFlags: string[] = [];
   if (!layout.automaticWiring && missing.length > 0) {
     if (inputs.configureKubelet) {
-      if (layout.flagTarget === undefined) throw new InstallError('no place known to add the kubelet flags on this node; pass --kubelet-flags-file (an EnvironmentFile whose variable the kubelet ExecStart expands)', { usage: true });
+      if (layout.flagTarget === undefined) throw new ProviderError('config', 'no place known to add the kubelet flags on this node; pass --kubelet-flags-file (an EnvironmentFile whose variable the kubelet ExecStart expands)');
       if (push(flagEditChange(fs, layout.flagTarget, missing))) addedFlags = missing;
       wired = true;
     } else {
@@ -107,7 +107,7 @@ export async function planInstall(fs: HostFs, host: HostSystem, inputs: InstallI
 
 function pickPath(option: string, explicit: string | undefined, existing: string | undefined, flag: string): string | undefined {
   if (explicit !== undefined && existing !== undefined && explicit.replace(/\/+$/, '') !== existing.replace(/\/+$/, '')) {
-    throw new InstallError(`the kubelet already runs with ${flag}=${existing}; drop ${option} or make it ${existing} (a second flag would conflict)`, { usage: true });
+    throw new ProviderError('config', `the kubelet already runs with ${flag}=${existing}; drop ${option} or make it ${existing} (a second flag would conflict)`);
   }
   return explicit ?? existing;
 }
@@ -126,7 +126,7 @@ function checkBinaries(fs: HostFs, binDir: string, names: string[]): void {
     if (name === PROVIDER_NAME) continue;
     const st = fs.stat(`${binDir}/${name}`);
     if (st === undefined || !st.isFile || (st.mode & 0o111) === 0) {
-      throw new InstallError(`the kubelet config names provider "${name}" but ${binDir}/${name} is missing or not executable; the kubelet would not start. Install that plugin or remove its entry, then re-run`);
+      throw new ProviderError('install', `the kubelet config names provider "${name}" but ${binDir}/${name} is missing or not executable; the kubelet would not start. Install that plugin or remove its entry, then re-run`);
     }
   }
 }

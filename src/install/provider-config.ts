@@ -3,9 +3,8 @@
 // JSON without loading its YAML parser). No secrets in it, so 0644.
 import { readConfigFile } from '../config/load.ts';
 import type { ConfigFile } from '../config/schema.ts';
-import { describeError } from '../errors.ts';
+import { describeError, ProviderError } from '../errors.ts';
 import { bytes, fileChange, optionalBytes, type FileChange } from './changes.ts';
-import { InstallError } from './errors.ts';
 import type { HostFs } from './host-fs.ts';
 
 export const PROVIDER_CONFIG_MODE = 0o644;
@@ -14,7 +13,7 @@ export async function loadProviderConfig(path: string): Promise<ConfigFile> {
   try {
     return await readConfigFile(path);
   } catch (error) {
-    throw new InstallError(`${describeError(error)}; fix the provider config and re-run`, { usage: true });
+    throw new ProviderError('config', `${describeError(error)}; fix the provider config and re-run`);
   }
 }
 

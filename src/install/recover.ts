@@ -3,8 +3,7 @@
 // installer (the pod's own, when the timer fires early) and then finds nothing; otherwise it
 // finishes the journal as the next installer run would (restart, health check, commit or roll
 // back), and disarms the timer. One summary line on stderr (journald keeps it).
-import { describeError } from '../errors.ts';
-import { InstallError } from './errors.ts';
+import { describeError, ProviderError } from '../errors.ts';
 import { lockWaitMs, type RunContext } from './install.ts';
 import { readJournal } from './journal.ts';
 import { takeLock, tidy } from './lock.ts';
@@ -29,7 +28,7 @@ export async function runRecover(ctx: RunContext): Promise<void> {
     try {
       await recoverJournal(ctx);
     } catch (error) {
-      throw new InstallError(`recover: ${found}: ${describeError(error)}`);
+      throw new ProviderError('install', `recover: ${found}: ${describeError(error)}`);
     }
     ctx.log('info', `recover: ${found}: finished it${journal.restart ? `, ${journal.restart.unit} healthy` : ''}`);
   } finally {

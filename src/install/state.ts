@@ -5,7 +5,7 @@
 // what we wrote, and for a flags file the words we added (removed surgically once it changed).
 // It is written inside the same transaction as the files it describes.
 import { bytes, optionalBytes, type ChangeKind, type FileChange } from './changes.ts';
-import { InstallError } from './errors.ts';
+import { ProviderError } from '../errors.ts';
 import type { HostFs } from './host-fs.ts';
 import type { DetectOptions, LayoutName } from './layouts/types.ts';
 import { MANIFEST_FILE } from './paths.ts';
@@ -39,7 +39,7 @@ export function readManifest(fs: HostFs): Manifest | undefined {
     if (m.version !== 2 || !Array.isArray(m.files)) throw new Error('unknown format');
     return m;
   } catch {
-    throw new InstallError(`cannot read the installer state ${MANIFEST_FILE} (written by another version?); restore or remove it by hand`);
+    throw new ProviderError('install', `cannot read the installer state ${MANIFEST_FILE} (written by another version?); restore or remove it by hand`);
   }
 }
 

@@ -10,10 +10,9 @@
 // pod's grace period covers a health wait, a rollback and a second one). Against SIGKILL then, a
 // host timer armed before the restart finishes it if no run does (dead-man.ts).
 import { posix } from 'node:path';
-import { describeError } from '../errors.ts';
+import { describeError, ProviderError } from '../errors.ts';
 import type { FileChange } from './changes.ts';
 import { watched, type DeadMan } from './dead-man.ts';
-import { InstallError } from './errors.ts';
 import type { HostFs } from './host-fs.ts';
 import type { HostSystem } from './host-system.ts';
 import { readJournal, removeJournal, writeJournal, type Journal, type RestartPlan } from './journal.ts';
@@ -67,8 +66,8 @@ function isNewWrapper(c: FileChange): boolean {
 class SmokeTestFailed extends Error {}
 
 /** Thrown when SIGTERM arrives before anything changed. */
-export function stoppedBeforeChanges(): InstallError {
-  return new InstallError('stopped by SIGTERM before changing anything on the node');
+export function stoppedBeforeChanges(): ProviderError {
+  return new ProviderError('install', 'stopped by SIGTERM before changing anything on the node');
 }
 
 /** The directories writing `changes` (and `payload`) creates (host paths), outermost first. */
@@ -106,8 +105,8 @@ export async function runTransaction(ctx: TxContext, tx: Transaction): Promise<v
     } catch (error) {
       await putBackFiles(ctx, journal);
       endJournal(fs);
-      if (error instanceof SmokeTestFailed) throw new InstallError(`the installed provider failed its smoke test: ${error.message}. Nothing of the kubelet was changed and the installed files were rolled back`);
-      throw new InstallError(`writing the ${tx.operation} failed (${describeError(error)}); nothing was changed`);
+      if (error instanceof SmokeTestFailed) throw new ProviderError('install', `the installed provider failed its smoke test: ${error.message}. Nothing of the kubelet was changed and the installed files were rolled back`);
+      throw new ProviderError('install', `writing the ${tx.operation} failed (${describeError(error)}); nothing was changed`);
     }
     if (journal.restart === null) return await commit(fs, journal);
     journal.phase = 'restarting';
@@ -165,7 +164,7 @@ async function settle(ctx: TxContext, journal: Journal): Promise<void> {
     back = false;
   }
   endJournal(ctx.fs);
-  throw new InstallError(`${journal.operation} rolled back: ${journal.failure}; the previous files are back and ${plan.unit} was restarted (${back ? 'healthy again' : `STILL NOT HEALTHY: check journalctl -u ${plan.unit}`})`);
+  throw new ProviderError('install', `${journal.operation} rolled back: ${journal.failure}; the previous files are back and ${plan.unit} was restarted (${back ? 'healthy again' : `STILL NOT HEALTHY: check journalctl -u ${plan.unit}`})`);
 }
 
 async function startRollback(ctx: TxContext, journal: Journal, failure: string): Promise<void> {

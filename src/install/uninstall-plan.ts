@@ -8,7 +8,7 @@
 import { bytes, fileChange, needsRestart, optionalBytes, sha256, type Content, type FileChange } from './changes.ts';
 import { parseConfigText, removeEntry } from './credential-config/merge.ts';
 import { providerNames } from './credential-config/plan.ts';
-import { InstallError } from './errors.ts';
+import { ProviderError } from '../errors.ts';
 import type { HostFs } from './host-fs.ts';
 import type { RestartPlan } from './journal.ts';
 import { flagValue } from './kubelet/argv.ts';
@@ -120,7 +120,7 @@ function checkKubeletAfter(fs: HostFs, manifest: Manifest, changes: FileChange[]
   if (problem === undefined) return;
   const model = layout.unit ? readService(view, layout.unit) : undefined;
   const from = [...(model?.files ?? []), ...(model?.envFiles.map((e) => e.path) ?? [])].filter((f) => view.readText(f)?.includes(FLAG_CONFIG)).pop();
-  throw new InstallError(`after uninstall the kubelet would still start with ${FLAG_CONFIG}=${config}${from ? ` (from ${from})` : ''}, but ${problem}; take that flag out there, then re-run uninstall; nothing was changed`);
+  throw new ProviderError('install', `after uninstall the kubelet would still start with ${FLAG_CONFIG}=${config}${from ? ` (from ${from})` : ''}, but ${problem}; take that flag out there, then re-run uninstall; nothing was changed`);
 }
 
 function kubeletProblem(view: HostFs, config: string, binDir: string | undefined): string | undefined {

@@ -5,7 +5,7 @@
 import { posix } from 'node:path';
 import { describeChanges } from './changes.ts';
 import { renderChanges } from './dry-run.ts';
-import { InstallError } from './errors.ts';
+import { ProviderError } from '../errors.ts';
 import { lockWaitMs, type RunContext } from './install.ts';
 import { readJournal } from './journal.ts';
 import { detectLayout, UNRECOGNISED } from './layouts/detect.ts';
@@ -44,7 +44,7 @@ function nothingInstalled(ctx: RunContext): void {
   try {
     detectLayout(ctx.fs, {});
   } catch (error) {
-    if (error instanceof InstallError && error.message === UNRECOGNISED) throw new InstallError(`--host-root ${ctx.fs.root} does not look like a node: ${UNRECOGNISED}`, { usage: true });
+    if (error instanceof ProviderError && error.message === UNRECOGNISED) throw new ProviderError('config', `--host-root ${ctx.fs.root} does not look like a node: ${UNRECOGNISED}`);
   }
   ctx.log('info', `nothing to uninstall: no installer state at ${MANIFEST_FILE}`);
 }

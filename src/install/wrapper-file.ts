@@ -5,10 +5,9 @@
 // resolves and execs it per call, so neither needs a restart. A node installed before the payload existed has the bare binary there:
 // it is replaced the same way.
 import { posix } from 'node:path';
-import { describeError } from '../errors.ts';
+import { describeError, ProviderError } from '../errors.ts';
 import { renderWrapper } from '../payload/wrapper.ts';
 import { bytes, fileChange, type Content, type FileChange } from './changes.ts';
-import { InstallError } from './errors.ts';
 import type { HostFs } from './host-fs.ts';
 import { PROVIDER_NAME } from './paths.ts';
 
@@ -32,7 +31,7 @@ export function wrapperText(installDir: string, loader: string): Buffer {
   try {
     return Buffer.from(renderWrapper(installDir, loader));
   } catch (error) {
-    throw new InstallError(`${describeError(error)}; choose another --bin-dir`, { usage: true });
+    throw new ProviderError('config', `${describeError(error)}; choose another --bin-dir`);
   }
 }
 

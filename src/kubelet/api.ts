@@ -2,8 +2,6 @@
 // (group credentialprovider.kubelet.k8s.io). The three versions have identical
 // response shapes; only v1 requests may carry the service-account fields.
 
-export const PROVIDER_API_GROUP = 'credentialprovider.kubelet.k8s.io';
-
 export const PROVIDER_API_VERSIONS = [
   'credentialprovider.kubelet.k8s.io/v1',
   'credentialprovider.kubelet.k8s.io/v1beta1',

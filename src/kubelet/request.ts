@@ -4,13 +4,7 @@
 
 import { isProviderApiVersion } from './api.ts';
 import type { CredentialProviderRequest } from './api.ts';
-
-export class RequestError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RequestError';
-  }
-}
+import { ProviderError } from '../errors.ts';
 
 // Far above any real request (an image name plus a JWT and a few annotations).
 export const MAX_REQUEST_BYTES = 256 * 1024;
@@ -19,34 +13,34 @@ const V1 = 'credentialprovider.kubelet.k8s.io/v1';
 
 export function decodeRequest(raw: string): CredentialProviderRequest {
   if (Buffer.byteLength(raw, 'utf8') > MAX_REQUEST_BYTES) {
-    throw new RequestError(`request is larger than ${MAX_REQUEST_BYTES} bytes`);
+    throw new ProviderError('input', `request is larger than ${MAX_REQUEST_BYTES} bytes`);
   }
   const text = raw.replace(/^\uFEFF/, '').trim();
-  if (text === '') throw new RequestError('request is empty: expected a CredentialProviderRequest JSON object on stdin');
+  if (text === '') throw new ProviderError('input', 'request is empty: expected a CredentialProviderRequest JSON object on stdin');
 
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch {
     // V8's message quotes input text, so it is deliberately not included.
-    throw new RequestError('request is not valid JSON');
+    throw new ProviderError('input', 'request is not valid JSON');
   }
   if (!isPlainObject(doc)) {
-    throw new RequestError(`request must be a JSON object, got ${describe(doc)}`);
+    throw new ProviderError('input', `request must be a JSON object, got ${describe(doc)}`);
   }
 
   const { kind, apiVersion, image } = doc;
-  if (kind === undefined) throw new RequestError('request has no "kind"');
+  if (kind === undefined) throw new ProviderError('input', 'request has no "kind"');
   if (kind !== 'CredentialProviderRequest') {
-    throw new RequestError(`request kind must be "CredentialProviderRequest", got ${short(kind)}`);
+    throw new ProviderError('input', `request kind must be "CredentialProviderRequest", got ${short(kind)}`);
   }
-  if (apiVersion === undefined) throw new RequestError('request has no "apiVersion"');
+  if (apiVersion === undefined) throw new ProviderError('input', 'request has no "apiVersion"');
   if (!isProviderApiVersion(apiVersion)) {
-    throw new RequestError(`unsupported request apiVersion ${short(apiVersion)}`);
+    throw new ProviderError('input', `unsupported request apiVersion ${short(apiVersion)}`);
   }
-  if (image === undefined || image === null) throw new RequestError('request has no "image"');
-  if (typeof image !== 'string') throw new RequestError(`request "image" must be a string, got ${describe(image)}`);
-  if (image === '') throw new RequestError('request "image" is empty');
+  if (image === undefined || image === null) throw new ProviderError('input', 'request has no "image"');
+  if (typeof image !== 'string') throw new ProviderError('input', `request "image" must be a string, got ${describe(image)}`);
+  if (image === '') throw new ProviderError('input', 'request "image" is empty');
 
   const request: CredentialProviderRequest = { apiVersion, image };
   // The SA fields exist only in v1; older versions drop them on conversion.
@@ -56,7 +50,7 @@ export function decodeRequest(raw: string): CredentialProviderRequest {
   const token = doc['serviceAccountToken'];
   if (token !== undefined && token !== null) {
     if (typeof token !== 'string') {
-      throw new RequestError(`request "serviceAccountToken" must be a string, got ${describe(token)}`);
+      throw new ProviderError('input', `request "serviceAccountToken" must be a string, got ${describe(token)}`);
     }
     // Go's omitempty: an empty token is the same as no token.
     if (token !== '') request.serviceAccountToken = token;
@@ -65,12 +59,12 @@ export function decodeRequest(raw: string): CredentialProviderRequest {
   const annotations = doc['serviceAccountAnnotations'];
   if (annotations !== undefined && annotations !== null) {
     if (!isPlainObject(annotations)) {
-      throw new RequestError(`request "serviceAccountAnnotations" must be an object, got ${describe(annotations)}`);
+      throw new ProviderError('input', `request "serviceAccountAnnotations" must be an object, got ${describe(annotations)}`);
     }
     const entries = Object.entries(annotations);
     for (const [, value] of entries) {
       if (typeof value !== 'string') {
-        throw new RequestError(`request "serviceAccountAnnotations" values must be strings, got ${describe(value)}`);
+        throw new ProviderError('input', `request "serviceAccountAnnotations" values must be strings, got ${describe(value)}`);
       }
     }
     // fromEntries defines own properties, so a "__proto__" key stays data.

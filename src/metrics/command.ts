@@ -13,7 +13,7 @@ import { replaceFileAtomically } from '../fs/atomic-write.ts';
 import { openTrustedDir, UntrustedDirError } from '../fs/trusted-dir.ts';
 import { loadConfig } from '../config/load.ts';
 import type { FlagValues } from '../config/resolve.ts';
-import { describeError, isProviderError } from '../errors.ts';
+import { describeError, EXIT_OK, exitCodeFor } from '../errors.ts';
 import { createLogger } from '../log/logger.ts';
 import { readCounters } from './counters.ts';
 import { renderPrometheus } from './prometheus.ts';
@@ -25,10 +25,10 @@ export async function runMetrics(flags: FlagValues, args: { textfile: string | u
     const text = renderPrometheus(readCounters(config.cacheDir));
     if (args.textfile === undefined) await writeStdout(text);
     else writeAtomically(args.textfile, text);
-    return 0;
+    return EXIT_OK;
   } catch (error) {
     logger.error(describeError(error));
-    return isProviderError(error) && error.errorClass === 'config' ? 2 : 1;
+    return exitCodeFor(error);
   }
 }
 

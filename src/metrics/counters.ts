@@ -25,8 +25,6 @@ import { JOURNAL_FILE, JOURNAL_VERSION, METRICS_DIR } from './journal.ts';
 export const TOTALS_FILE = 'totals.json';
 const QUIET_MS = 2000;
 const LOCK_STALE_MS = 30_000;
-/** Compaction is triggered (off the hit path) once the journal is larger than this. */
-export const COMPACT_AT_BYTES = 256 * 1024;
 const SET_ASIDE = /^journal\.(\d+)\.(\d+)\.old$/;
 const TOKEN = /^[A-Za-z0-9_.-]+$/;
 

@@ -12,6 +12,7 @@
 //   calls:  Action:outcome:ms[,Action:outcome:ms...]
 import { closeSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { mintsTokens } from '../acr/registry-target.ts';
 import { cacheSubdir } from '../cache/cache-dir.ts';
 import { openForAppend } from '../fs/regular-file.ts';
 import type { TrustedDir } from '../fs/trusted-dir.ts';
@@ -20,7 +21,6 @@ import type { InvocationSummary } from '../provider/summary.ts';
 export const METRICS_DIR = 'metrics';
 export const JOURNAL_FILE = 'journal.log';
 export const JOURNAL_VERSION = '1';
-const ACR_KINDS = new Set(['personal', 'enterprise', 'custom']);
 const TOKEN = /^[A-Za-z0-9_.-]+$/;
 
 export function journalPath(cacheDir: string): string {
@@ -29,7 +29,7 @@ export function journalPath(cacheDir: string): string {
 
 /** One journal line for a finished invocation. */
 export function journalLine(summary: InvocationSummary, ok: boolean): string {
-  const cache = summary.cache ?? (!ok && summary.registryKind !== undefined && ACR_KINDS.has(summary.registryKind) && !isUsageError(summary.errorClass) ? 'failed' : '-');
+  const cache = summary.cache ?? (!ok && summary.registryKind !== undefined && mintsTokens(summary.registryKind) && !isUsageError(summary.errorClass) ? 'failed' : '-');
   const calls = summary.calls
     .filter((c) => TOKEN.test(c.action) && TOKEN.test(c.outcome))
     .map((c) => `${c.action}:${c.outcome}:${Math.max(0, Math.round(c.ms))}`)

@@ -15,7 +15,7 @@
 // are no symlinks; directories are implied (mode 0755).
 import { createHash } from 'node:crypto';
 import * as v from 'valibot';
-import { PayloadError } from './errors.ts';
+import { ProviderError } from '../errors.ts';
 import { LOADER_NAME, PAYLOAD_BINARY, PAYLOAD_LIB_DIR } from './layout.ts';
 
 export const MANIFEST_FORMAT = 'aliyun-acr-credential-provider/payload/v1';
@@ -50,19 +50,19 @@ export type PayloadFile = v.InferOutput<typeof fileSchema>;
 export type PayloadManifest = v.InferOutput<typeof manifestSchema>;
 export type PayloadArch = PayloadManifest['arch'];
 
-/** Parses and checks a manifest; throws PayloadError naming the first problem. */
+/** Parses and checks a manifest; throws ProviderError naming the first problem. */
 export function parseManifest(text: string): PayloadManifest {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new PayloadError(`the payload manifest is not JSON: ${(error as Error).message}`);
+    throw new ProviderError('install', `the payload manifest is not JSON: ${(error as Error).message}`);
   }
   const parsed = v.safeParse(manifestSchema, json);
   if (!parsed.success) {
     const issue = parsed.issues[0]!;
     const at = v.getDotPath(issue);
-    throw new PayloadError(`the payload manifest is invalid${at ? ` at ${at}` : ''}: ${issue.message}`);
+    throw new ProviderError('install', `the payload manifest is invalid${at ? ` at ${at}` : ''}: ${issue.message}`);
   }
   checkConsistency(parsed.output);
   return parsed.output;
@@ -71,20 +71,20 @@ export function parseManifest(text: string): PayloadManifest {
 function checkConsistency(m: PayloadManifest): void {
   const paths = m.files.map((f) => f.path);
   for (let i = 1; i < paths.length; i++) {
-    if (paths[i - 1]! >= paths[i]!) throw new PayloadError(`the payload manifest's files are not sorted and unique at "${paths[i]}"`);
+    if (paths[i - 1]! >= paths[i]!) throw new ProviderError('install', `the payload manifest's files are not sorted and unique at "${paths[i]}"`);
   }
   const set = new Set(paths);
   // A file may not also be a directory of another (a/b and a/b/c).
   for (const p of paths) {
     const parts = p.split('/');
     for (let i = 1; i < parts.length; i++) {
-      if (set.has(parts.slice(0, i).join('/'))) throw new PayloadError(`the payload manifest lists "${parts.slice(0, i).join('/')}" both as a file and as a directory`);
+      if (set.has(parts.slice(0, i).join('/'))) throw new ProviderError('install', `the payload manifest lists "${parts.slice(0, i).join('/')}" both as a file and as a directory`);
     }
   }
   for (const required of [m.binary, `${PAYLOAD_LIB_DIR}/${m.loader}`]) {
     const file = m.files.find((f) => f.path === required);
-    if (!file) throw new PayloadError(`the payload manifest does not list ${required}`);
-    if (file.mode !== '0755') throw new PayloadError(`the payload manifest gives ${required} mode ${file.mode}, not 0755`);
+    if (!file) throw new ProviderError('install', `the payload manifest does not list ${required}`);
+    if (file.mode !== '0755') throw new ProviderError('install', `the payload manifest gives ${required} mode ${file.mode}, not 0755`);
   }
 }
 

@@ -6,7 +6,7 @@
 // `exec` keeps one process: the kubelet's pid is the provider's, so stdin, stdout, the exit code
 // and signals are the provider's own. The script is one short line so that sh reads it in one go.
 import { PAYLOAD_BINARY, PAYLOAD_LIB_DIR, LOADER_NAME } from './layout.ts';
-import { PayloadError } from './errors.ts';
+import { ProviderError } from '../errors.ts';
 
 /**
  * The wrapper for a payload installed in `installDir` (absolute, on the host as the kubelet sees
@@ -25,20 +25,20 @@ export function renderWrapper(installDir: string, loader: string): string {
  */
 export function loaderCommand(installDir: string, loader: string): string[] {
   const dir = checkInstallDir(installDir);
-  if (!LOADER_NAME.test(loader)) throw new PayloadError(`"${loader}" is not a dynamic loader's file name (expected ld-linux-<arch>.so.<n>)`);
+  if (!LOADER_NAME.test(loader)) throw new ProviderError('install', `"${loader}" is not a dynamic loader's file name (expected ld-linux-<arch>.so.<n>)`);
   const lib = `${dir}/${PAYLOAD_LIB_DIR}`;
   return [`${lib}/${loader}`, '--inhibit-cache', '--library-path', lib, `${dir}/${PAYLOAD_BINARY}`];
 }
 
 /** An absolute, normalised path without control characters (one readable line in the script). */
 function checkInstallDir(path: string): string {
-  if (!path.startsWith('/')) throw new PayloadError(`the install directory must be an absolute path, not "${path}"`);
-  if (/[\x00-\x1f\x7f]/.test(path)) throw new PayloadError('the install directory must not contain control characters');
+  if (!path.startsWith('/')) throw new ProviderError('install', `the install directory must be an absolute path, not "${path}"`);
+  if (/[\x00-\x1f\x7f]/.test(path)) throw new ProviderError('install', 'the install directory must not contain control characters');
   const trimmed = path.replace(/\/+$/, '');
   const segments = trimmed.split('/').slice(1);
-  if (trimmed === '' || segments.some((s) => s === '' || s === '.' || s === '..')) throw new PayloadError(`the install directory must be a normalised path below /, not "${path}"`);
+  if (trimmed === '' || segments.some((s) => s === '' || s === '.' || s === '..')) throw new ProviderError('install', `the install directory must be a normalised path below /, not "${path}"`);
   // ld.so splits --library-path at ':' and ';' and expands $ORIGIN, $LIB and $PLATFORM in it.
-  if (/[:;$]/.test(trimmed)) throw new PayloadError(`the install directory must not contain ":", ";" or "$" (the loader would read its library path differently): "${path}"`);
+  if (/[:;$]/.test(trimmed)) throw new ProviderError('install', `the install directory must not contain ":", ";" or "$" (the loader would read its library path differently): "${path}"`);
   return trimmed;
 }
 

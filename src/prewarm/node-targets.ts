@@ -4,8 +4,7 @@
 // Not pre-warmed: registries whose tokens belong to a pod (identity: serviceAccount: there is no
 // ServiceAccount token without a pod), credential files (no cloud call), hosts that are not ACR,
 // and Personal Edition instances we cannot mint tokens for.
-import { resolveRegistry } from '../acr/registry-target.ts';
-import type { RegistryTarget } from '../acr/registry-host.ts';
+import { isTokenTarget, resolveRegistry, type TokenTarget } from '../acr/registry-target.ts';
 import type { CacheStore } from '../cache/store.ts';
 import type { ProviderConfig } from '../config/resolve.ts';
 import type { RegistryEntry } from '../config/schema.ts';
@@ -17,7 +16,7 @@ import { isTokenEntry } from '../provider/token-entry.ts';
 export interface WarmSpec {
   key: string;
   host: string;
-  target: RegistryTarget;
+  target: TokenTarget;
   plan: Extract<CloudPlan, { kind: 'node' }>;
   /** Listed in the config (kept warm whether or not it was served). */
   configured: boolean;
@@ -49,7 +48,7 @@ export async function nodeWarmSpecs(config: ProviderConfig, cache: CacheStore, e
 /** The node-identity cache key of `host`, as the kubelet path computes it; undefined if not pre-warmable. */
 export function specFor(host: string, config: ProviderConfig, env: NodeJS.ProcessEnv, configured: boolean): WarmSpec | undefined {
   const { target, entry } = resolveRegistry(host, config.registries);
-  if (target.kind === 'unrecognized' || target.kind === 'personal-dedicated') return undefined;
+  if (!isTokenTarget(target)) return undefined;
   if (entry?.identity === 'serviceAccount' || entry?.credentialFile) return undefined;
   let plan;
   try {
@@ -60,7 +59,7 @@ export function specFor(host: string, config: ProviderConfig, env: NodeJS.Proces
   }
   if (plan.kind !== 'node') return undefined;
   const key = tokenCacheKey(plan.id, target, config.registries);
-  return key === undefined ? undefined : { key, host, target, plan, configured };
+  return { key, host, target, plan, configured };
 }
 
 function withoutScope(entry: RegistryEntry): RegistryEntry {

@@ -4,6 +4,7 @@
 import { CrOpenApiClient } from '../acr/cr-openapi.ts';
 import type { CrApi } from '../acr/cr-api.ts';
 import { crEndpointChoice, unreachableHint } from '../acr/endpoints.ts';
+import type { CallHooks } from '../acr/openapi-call.ts';
 import type { CacheStore } from '../cache/store.ts';
 import type { ProviderConfig } from '../config/resolve.ts';
 import type { AssumeRoleSpec } from '../config/schema.ts';
@@ -38,6 +39,11 @@ export class CloudSession {
   private metadataClient: MetadataClient | undefined;
   private cloudCredential: CloudCredential | undefined;
   private readonly clients = new Map<string, CrApi>();
+  /** Every cloud call goes into the invocation summary, every retry into the log. */
+  private readonly hooks: CallHooks = {
+    onCall: (action, ms, outcome) => this.summary.calls.push({ action, ms, outcome }),
+    onRetry: (message) => this.logger.info(message),
+  };
 
   constructor(args: { config: ProviderConfig; plan: CloudPlan; deadline: Deadline; logger: Logger; summary: InvocationSummary; cache: CacheStore | undefined }) {
     this.config = args.config;
@@ -56,8 +62,7 @@ export class CloudSession {
       disableIMDSv1: this.config.metadata.disableIMDSv1,
       allowV1OnTokenFailure: this.config.metadata.allowV1OnTokenFailure === true,
       deadline: this.deadline,
-      onRetry: (message) => this.logger.info(message),
-      onCall: (action, ms, outcome) => this.summary.calls.push({ action, ms, outcome }),
+      ...this.hooks,
     });
     return this.metadataClient;
   }
@@ -77,9 +82,7 @@ export class CloudSession {
     } else {
       const { oidc } = plan;
       caller = `ServiceAccount ${oidc.claims.namespace}/${oidc.claims.name}`;
-      base = createExchangedCredential(async () =>
-        assumeRoleWithOidc(await this.stsOptions(), caller, { roleArn: oidc.roleArn, oidcProviderArn: oidc.oidcProviderArn, token: oidc.token, sessionName: oidc.sessionName, durationSeconds: oidc.durationSeconds }),
-      );
+      base = createExchangedCredential(async () => assumeRoleWithOidc(await this.stsOptions(), caller, oidc));
     }
     return plan.assumeRole ? this.chainAssumeRole(base, caller, plan.assumeRole) : base;
   }
@@ -100,8 +103,7 @@ export class CloudSession {
     return {
       endpoint: stsEndpointFor(sts, region),
       deadline: this.deadline,
-      onCall: (action, ms, outcome) => this.summary.calls.push({ action, ms, outcome }),
-      onRetry: (message) => this.logger.info(message),
+      ...this.hooks,
     };
   }
 
@@ -118,8 +120,7 @@ export class CloudSession {
         credential: this.credential().credential,
         identity: this.identity,
         deadline: this.deadline,
-        onCall: (action, ms, outcome) => this.summary.calls.push({ action, ms, outcome }),
-        onRetry: (message) => this.logger.info(message),
+        ...this.hooks,
       });
       this.clients.set(region, client);
     }

@@ -1,12 +1,12 @@
 // The one dispatch from a registry target to a fresh registry credential, used by kubelet mode
 // (refresh.ts) and by doctor alike, so the two cannot drift: Personal Edition through the
 // 2016-06-07 /tokens API of the host's own region; Enterprise Edition and custom domains through
-// instance resolution and 2018-12-01 GetAuthorizationToken. Every target kind is handled here,
-// down to an assertNever.
+// instance resolution and 2018-12-01 GetAuthorizationToken. The kinds without tokens are refused
+// by tokenTarget (registry-target.ts); every switch here ends in an assertNever.
 import { forgetResolution, NoSuchInstanceError, resolveInstanceByDomain, resolveInstanceByName, type ResolverScope } from '../acr/instance-resolver.ts';
 import type { RegistryTarget } from '../acr/registry-host.ts';
 import type { RegistryEntry } from '../config/schema.ts';
-import { unsupportedRegistryError } from '../acr/registry-target.ts';
+import { tokenTarget } from '../acr/registry-target.ts';
 import { assertNever } from '../assert-never.ts';
 import { ProviderError, isProviderError } from '../errors.ts';
 import type { CloudSession } from './cloud-session.ts';
@@ -23,17 +23,21 @@ export type TokenFetch =
 export type InstanceSource = 'configured' | 'name' | 'domain';
 
 export interface FetchObserver {
+  /** The target names an instance that is being looked up (Enterprise names, custom domains). */
+  onResolving?(): void;
   /** The instance the token will be asked for, once known (before the token call). */
   onInstance?(instanceId: string, source: InstanceSource, region: string): void;
 }
 
-export async function fetchToken(target: RegistryTarget, session: CloudSession, observer: FetchObserver = {}): Promise<TokenFetch> {
+export async function fetchToken(registry: RegistryTarget, session: CloudSession, observer: FetchObserver = {}): Promise<TokenFetch> {
+  const target = tokenTarget(registry);
   switch (target.kind) {
     case 'personal': {
       const body = await session.api(target.region).getPersonalAuthorizationToken();
       return { kind: 'token', entry: toEntry(session, body.tempUserName, body.authorizationToken, body.expireDate), region: target.region };
     }
     case 'enterprise': {
+      observer.onResolving?.();
       const scope = resolverScope(session, target.region);
       let instanceId: string;
       try {
@@ -48,6 +52,7 @@ export async function fetchToken(target: RegistryTarget, session: CloudSession, 
     case 'custom': {
       const entry = session.config.registries[target.entryIndex];
       if (!entry) throw new ProviderError('internal', `registry entry ${target.entryIndex} vanished`);
+      observer.onResolving?.();
       const region = customRegion(target, entry) ?? (await nodeRegionFor(session, target.host));
       const scope = resolverScope(session, region);
       if (entry.instanceId) {
@@ -58,10 +63,6 @@ export async function fetchToken(target: RegistryTarget, session: CloudSession, 
       observer.onInstance?.(instanceId, 'domain', region);
       return enterpriseToken(session, scope, instanceId, () => forgetResolution(scope, 'domain', target.host));
     }
-    case 'personal-dedicated':
-      throw unsupportedRegistryError(target);
-    case 'unrecognized':
-      throw new ProviderError('internal', `${target.host} is not an ACR host: there is no token to fetch for it`);
     default:
       return assertNever(target, 'registry kind');
   }

@@ -1,7 +1,7 @@
 // One credential request, start to finish. This module is the kubelet's hot path: a cache hit
 // is answered from here with a stat and one small file read (answer.ts). Everything the miss path
 // needs (cloud SDKs, metadata client) is behind the dynamic import of ../lazy-refresh.ts.
-import { resolveRegistry, unsupportedRegistryError } from '../acr/registry-target.ts';
+import { resolveRegistry, tokenTarget } from '../acr/registry-target.ts';
 import type { CacheDirectory } from '../cache/cache-dir.ts';
 import { openCacheStore, type CacheStore } from '../cache/store.ts';
 import type { ProviderConfig } from '../config/resolve.ts';
@@ -69,9 +69,7 @@ async function provide(request: CredentialProviderRequest, ctx: ProvideContext):
     const file = readCredentialFile(plan.path);
     return { cacheKeyType: 'Registry', cacheDurationMs: CREDENTIAL_FILE_CACHE_MS, auth: { [host]: file } };
   }
-  if (target.kind === 'personal-dedicated') throw unsupportedRegistryError(target);
-  const cacheKey = tokenCacheKey(plan.id, target, config.registries);
-  if (cacheKey === undefined) throw new ProviderError('internal', `no cache key for ${host}`);
+  const cacheKey = tokenCacheKey(plan.id, tokenTarget(target), config.registries);
 
   const cache = openReadableCache(ctx.cacheDir, logger, ctx.deadline);
   const slot: TokenSlot = { read: () => readCachedToken(cache, cacheKey, logger), lock: () => cache?.refreshLock(cacheKey) };

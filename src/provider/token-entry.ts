@@ -48,19 +48,7 @@ export function newNoCredentialsEntry(reason: string, now: number): NoCredential
 export function isNoCredentialsEntry(value: unknown): value is NoCredentialsEntry {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
-  return (
-    v.noCredentials === true &&
-    typeof v.reason === 'string' &&
-    typeof v.obtainedAt === 'number' &&
-    typeof v.refreshAt === 'number' &&
-    typeof v.expiresAt === 'number' &&
-    Number.isFinite(v.obtainedAt) &&
-    Number.isFinite(v.refreshAt) &&
-    Number.isFinite(v.expiresAt) &&
-    // Like tokens: a lifetime the kubelet could not be given is never served.
-    v.expiresAt - v.obtainedAt <= MAX_TOKEN_LIFETIME_MS &&
-    v.refreshAt <= v.expiresAt
-  );
+  return v.noCredentials === true && typeof v.reason === 'string' && hasServableTimes(v);
 }
 
 export function isCachedAnswer(value: unknown): value is CachedAnswer {
@@ -117,17 +105,12 @@ export function staleCacheDurationMs(entry: TokenEntry, now: number): number {
 export function isTokenEntry(value: unknown): value is TokenEntry {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
-  return (
-    typeof v.username === 'string' &&
-    typeof v.password === 'string' &&
-    v.password.length > 0 &&
-    typeof v.obtainedAt === 'number' &&
-    typeof v.expiresAt === 'number' &&
-    typeof v.refreshAt === 'number' &&
-    Number.isFinite(v.obtainedAt) &&
-    Number.isFinite(v.expiresAt) &&
-    Number.isFinite(v.refreshAt) &&
-    v.expiresAt - v.obtainedAt <= MAX_TOKEN_LIFETIME_MS &&
-    v.refreshAt <= v.expiresAt
-  );
+  return typeof v.username === 'string' && typeof v.password === 'string' && v.password.length > 0 && hasServableTimes(v);
+}
+
+/** Finite times, refresh before expiry, and a lifetime the kubelet can be given (MAX_TOKEN_LIFETIME_MS). */
+function hasServableTimes(v: Record<string, unknown>): boolean {
+  const { obtainedAt, refreshAt, expiresAt } = v;
+  if (typeof obtainedAt !== 'number' || typeof refreshAt !== 'number' || typeof expiresAt !== 'number') return false;
+  return [obtainedAt, refreshAt, expiresAt].every(Number.isFinite) && expiresAt - obtainedAt <= MAX_TOKEN_LIFETIME_MS && refreshAt <= expiresAt;
 }

@@ -4,7 +4,7 @@
 // code, and that no secret reached stdout or stderr.
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -315,6 +315,22 @@ describe('doctor', { concurrency: 2 }, () => {
       chmodSync(c.cacheDir, 0o755);
       cache = await cacheCheck();
       assert.match(cache.message, /mode 755, expected 700/);
+    }));
+
+  it('cache directory: one the provider refuses (inside a directory another user owns) fails with the provider\'s own reason', () =>
+    withCloud(async (c) => {
+      const userDir = join(c.dir, 'user-owned');
+      mkdirSync(userDir, { mode: 0o755 });
+      chownSync(userDir, 1000, 1000);
+      const cacheDir = join(userDir, 'cache');
+      mkdirSync(cacheDir, { mode: 0o700 });
+      const served = await c.request('registry.cn-hangzhou.aliyuncs.com/ns/app', { args: ['--cache-dir', cacheDir] });
+      const refusal = /is inside \S+user-owned, which is owned by uid 1000/;
+      assert.match(served.stderr, refusal, 'the provider refuses it');
+      const r = await c.run({ args: ['doctor', '--output', 'json', '--cache-dir', cacheDir] });
+      const cache = check(JSON.parse(r.stdout) as Report, 'cache-dir');
+      assert.equal(cache.status, 'fail');
+      assert.match(cache.message, refusal);
     }));
 
   it('--check-registry: 200 from the registry passes, 401 fails as "token refused"', () =>

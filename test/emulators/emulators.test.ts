@@ -2,16 +2,16 @@
 // succeed, and everything the real cloud rejects is rejected with the real codes.
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { startEmulators } from './index.ts';
-import type { Emulators } from './index.ts';
+import { sharedEmulators } from '../helpers/shared-emulators.ts';
 import { callPersonalTokens, callRpc, crClient, sdkError } from './sdk-client.ts';
 import type { TestCredentials } from './sdk-client.ts';
 import { acsDate, canonicalQueryString, percentEncode, signAcs3Request } from './signature-v3.ts';
 
 const ROLE_CREDS_PATH = '/latest/meta-data/ram/security-credentials/acr-node-role';
 
-let e: Emulators;
+const e = sharedEmulators();
 const ep = (region: string): string => {
   const url = e.cr.endpoints()[region];
   assert.ok(url, `no endpoint for ${region}`);
@@ -61,16 +61,6 @@ function signedListInstance(endpointUrl: string, creds: TestCredentials, opts: {
   );
   return { method: 'POST', path: '/', query, headers };
 }
-
-before(async () => {
-  e = await startEmulators();
-});
-after(async () => {
-  await e.close();
-});
-beforeEach(() => {
-  e.resetCalls();
-});
 
 describe('signature-v3 helpers', () => {
   it('percent-encodes per RFC 3986 with Alibaba specifics', () => {

@@ -11,35 +11,34 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import CredentialModule, { OIDCRoleArnCredentialsProvider, RAMRoleARNCredentialsProvider, StaticAKCredentialsProvider } from '@alicloud/credentials';
 import OpenApiModule, * as $OpenApi from '@alicloud/openapi-client';
-import { mintServiceAccountToken, startEmulators, type Emulators, type OidcProvider, type RamRole } from './index.ts';
+import { sharedEmulators } from '../helpers/shared-emulators.ts';
+import { mintServiceAccountToken, type OidcProvider, type RamRole } from './index.ts';
 import { runtime, sdkError } from './sdk-client.ts';
 
 const OpenApi = OpenApiModule.default;
 const Credential = CredentialModule.default;
 
-let e: Emulators;
 let provider: OidcProvider;
 let oidcRole: RamRole;
 let crossRole: RamRole;
-let dir: string;
 const CALLER_KEY = { id: 'LTAI5tCallerKeyId0001', secret: 'caller-secret-0123456789abcdef' };
+const dir = mkdtempSync(join(tmpdir(), 'sts-wire-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 
-before(async () => {
-  e = await startEmulators({ sts: true });
-  provider = e.state.addOidcProvider({ name: 'ack-rrsa-wire' });
-  oidcRole = e.state.addRole({ name: 'oidc-puller', trust: { oidc: { providerArn: provider.arn } } });
-  e.state.addAccessKey(CALLER_KEY.id, CALLER_KEY.secret, 'user/ci');
-  crossRole = e.state.addRole({ name: 'cross-puller', accountId: '2222222222222222', trust: { principals: ['user/ci'] } });
-  dir = mkdtempSync(join(tmpdir(), 'sts-wire-'));
-});
-after(async () => {
-  await e.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-beforeEach(() => e.resetCalls());
+const e = sharedEmulators(
+  { sts: true },
+  {
+    prepare(e) {
+      provider = e.state.addOidcProvider({ name: 'ack-rrsa-wire' });
+      oidcRole = e.state.addRole({ name: 'oidc-puller', trust: { oidc: { providerArn: provider.arn } } });
+      e.state.addAccessKey(CALLER_KEY.id, CALLER_KEY.secret, 'user/ci');
+      crossRole = e.state.addRole({ name: 'cross-puller', accountId: '2222222222222222', trust: { principals: ['user/ci'] } });
+    },
+  },
+);
 
 const stsHost = (): string => new URL(e.sts!.url).host;
 

@@ -10,7 +10,8 @@ import { BUNDLE, cleanup, kubeadmDebian, makeHost, readHost, snapshot, tempDir }
 import { fakePayload } from './fake-payload.ts';
 import { FakeNode, runCli } from './fake-node.ts';
 
-const CANDIDATE = '/etc/kubernetes/credential-provider/bin/.aliyun-acr-credential-provider.candidate'; // renamed over <bin dir>/aliyun-acr-credential-provider once it passed
+/** Where a new wrapper is smoke-tested before it is renamed over the kubelet's executable. */
+const CANDIDATE = '/etc/kubernetes/credential-provider/bin/.aliyun-acr-credential-provider.candidate';
 
 let node: FakeNode;
 before(async () => {

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readdirSync, renameSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
-import { InstallError } from '../../src/install/errors.ts';
+import { ProviderError } from '../../src/errors.ts';
 import { HostFs } from '../../src/install/host-fs.ts';
 import { runInstall } from '../../src/install/install.ts';
 import { runUninstall } from '../../src/install/uninstall.ts';
@@ -20,11 +20,11 @@ after(cleanup);
 
 const OURS = 'aliyun-acr-credential-provider';
 
-async function rejects(promise: Promise<unknown>, pattern: RegExp): Promise<InstallError> {
+async function rejects(promise: Promise<unknown>, pattern: RegExp): Promise<ProviderError> {
   try {
     await promise;
   } catch (error) {
-    assert.ok(error instanceof InstallError, String(error));
+    assert.ok(error instanceof ProviderError, String(error));
     assert.match(error.message, pattern);
     assert.ok(!error.message.includes('\n'));
     return error;

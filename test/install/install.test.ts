@@ -2,7 +2,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from 'yaml';
-import { InstallError } from '../../src/install/errors.ts';
+import { ProviderError } from '../../src/errors.ts';
 import { runInstall } from '../../src/install/install.ts';
 import { planInstall } from '../../src/install/plan.ts';
 import { runUninstall } from '../../src/install/uninstall.ts';
@@ -25,11 +25,11 @@ async function install(root: string, state: FakeHost, extra: Parameters<typeof i
   return c;
 }
 
-async function rejects(promise: Promise<unknown>, pattern: RegExp): Promise<InstallError> {
+async function rejects(promise: Promise<unknown>, pattern: RegExp): Promise<ProviderError> {
   try {
     await promise;
   } catch (error) {
-    assert.ok(error instanceof InstallError, String(error));
+    assert.ok(error instanceof ProviderError, String(error));
     assert.match(error.message, pattern);
     assert.ok(!error.message.includes('\n'), 'one line');
     return error;
@@ -226,7 +226,7 @@ describe('install: safety', () => {
     const before = snapshot(root);
     const state = fakeState({ kubeletVersion: 'v1.30.2', healthy: false });
     const error = await rejects(install(root, state), /install rolled back: kubelet\.service did not become healthy/);
-    assert.equal(error.usage, false);
+    assert.equal(error.errorClass, 'install');
     assert.deepEqual(snapshot(root), before);
     assert.deepEqual(readState(state).restarts, ['kubelet.service', 'kubelet.service']);
   });
@@ -304,14 +304,14 @@ describe('install: safety', () => {
     const root = makeHost(kubeadmDebian());
     const before = snapshot(root);
     const error = await rejects(install(root, fakeState({ kubeletVersion: 'v1.30.0' }), { providerConfig: writeFile('expiringThreshold: 10m\ncacheDirr: /tmp\n') }), /unknown key "cacheDirr"/);
-    assert.equal(error.usage, true);
+    assert.equal(error.errorClass, 'config');
     assert.deepEqual(snapshot(root), before);
   });
 
   it('a host it cannot recognise is refused with the flags that make it work', async () => {
     const root = makeHost({ '/etc/hostname': 'node\n' });
     const error = await rejects(install(root, fakeState({})), /pass --layout kubeadm\|k3s\|ack\|systemd .*--bin-dir and --kubelet-config-file/);
-    assert.equal(error.usage, true);
+    assert.equal(error.errorClass, 'config');
   });
 
   it('refuses a --kubelet-config-file that conflicts with the kubelet flag already set', async () => {

@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, chownSync, existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { InstallError } from '../../src/install/errors.ts';
+import { ProviderError } from '../../src/errors.ts';
 import { runInstall } from '../../src/install/install.ts';
 import { runUninstall } from '../../src/install/uninstall.ts';
 import { payloadId } from '../../src/payload/manifest.ts';
@@ -29,11 +29,11 @@ async function install(root: string, payload: string, state: FakeHost = fakeStat
   return c;
 }
 
-async function rejects(promise: Promise<unknown>, pattern: RegExp): Promise<InstallError> {
+async function rejects(promise: Promise<unknown>, pattern: RegExp): Promise<ProviderError> {
   try {
     await promise;
   } catch (error) {
-    assert.ok(error instanceof InstallError, String(error));
+    assert.ok(error instanceof ProviderError, String(error));
     assert.match(error.message, pattern);
     assert.ok(!error.message.includes('\n'), 'one line');
     return error;
@@ -92,7 +92,7 @@ describe('install: the payload behind the wrapper', () => {
     const before = snapshot(root);
     const state = fakeState({});
     const error = await rejects(install(root, fakePayload({ omit: ['lib/libc.so.6'] }), state), /the installed provider failed its smoke test: .*aliyun-acr-credential-provider --version exited 127: .*error while loading shared libraries: libc\.so\.6: cannot open shared object file: No such file or directory; its payload directory lacks a library .*reinstall from an intact image\. Nothing of the kubelet was changed and the installed files were rolled back/);
-    assert.equal(error.usage, false);
+    assert.equal(error.errorClass, 'install');
     assert.deepEqual(snapshot(root), before);
     assert.equal(readState(state).restarts, undefined);
     assert.equal(readState(state).daemonReloads, undefined);
@@ -147,7 +147,7 @@ describe('install: the payload behind the wrapper', () => {
     const before = snapshot(root);
     const other = MACHINE_ARCH === 'amd64' ? 'arm64' : 'amd64';
     const error = await rejects(install(root, fakePayload({ arch: other })), new RegExp(`the payload is for ${other} but this node runs ${MACHINE_ARCH} \\(its /bin/sh\\); deploy the image of the node's architecture`));
-    assert.equal(error.usage, true);
+    assert.equal(error.errorClass, 'config');
     assert.deepEqual(snapshot(root), before);
   });
 

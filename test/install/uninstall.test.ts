@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { InstallError } from '../../src/install/errors.ts';
+import { ProviderError } from '../../src/errors.ts';
 import { runInstall } from '../../src/install/install.ts';
 import { runUninstall } from '../../src/install/uninstall.ts';
 import { ackNode, cleanup, context,  fakeState, inputs, k3sNode, kubeadmDebian, makeHost, readHost, readState, snapshot, writeTree, type FakeHost, ACK_ARGS } from './helpers.ts';
@@ -34,11 +34,11 @@ async function uninstall(root: string, host: FakeHost) {
   return c;
 }
 
-async function rejects(promise: Promise<unknown>, pattern: RegExp): Promise<InstallError> {
+async function rejects(promise: Promise<unknown>, pattern: RegExp): Promise<ProviderError> {
   try {
     await promise;
   } catch (error) {
-    assert.ok(error instanceof InstallError, String(error));
+    assert.ok(error instanceof ProviderError, String(error));
     assert.match(error.message, pattern);
     return error;
   }
@@ -170,7 +170,7 @@ describe('uninstall after the node drifted', () => {
   it('a --host-root that does not look like a node is an error, not "nothing to uninstall"', async () => {
     const root = makeHost({ '/etc/hostname': 'n\n' });
     const error = await rejects(uninstall(root, fakeState({})), /does not look like a node|cannot tell how this node starts the kubelet/);
-    assert.equal(error.usage, true);
+    assert.equal(error.errorClass, 'config');
   });
 
   it('a node without our installer state: nothing to uninstall', async () => {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { buildProviderEntry, buildTokenAttributes } from '../../src/install/credential-config/entry.ts';
 import { mergeEntry, removeEntry } from '../../src/install/credential-config/merge.ts';
 import { validateCredentialProviderConfig } from '../../src/install/credential-config/validate.ts';
-import { InstallError } from '../../src/install/errors.ts';
+import { ProviderError } from '../../src/errors.ts';
 import { flagValue, hasCredentialProviderGate } from '../../src/install/kubelet/argv.ts';
 import { apiChoice, parseKubeletVersion } from '../../src/install/kubelet/version.ts';
 import { appendToEnvVar, parseEnvFile, removeWords } from '../../src/install/systemd/env-file.ts';
@@ -76,7 +76,7 @@ describe('kubelet flags and versions', () => {
     });
   }
   it('refuses < 1.20 and unreadable versions', () => {
-    assert.throws(() => apiChoice(v('v1.19.9')), InstallError);
+    assert.throws(() => apiChoice(v('v1.19.9')), ProviderError);
     assert.throws(() => parseKubeletVersion('garbage'), /--kubelet-version/);
   });
 });

@@ -1,5 +1,5 @@
 // Hostile input. Property-based (fast-check): the stdin decoder only ever returns a request or
-// throws RequestError, with a one-line message that never echoes a token; host classification
+// throws ProviderError('input'), with a one-line message that never echoes a token; host classification
 // never throws and never recognises a string that is not one of the ACR grammars, whatever
 // look-alike is generated (suffixes, prefixes, extra labels, ports, userinfo, paths, homoglyph
 // swaps, case). Then a smaller black-box fuzz through the built CLI.
@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { classifyRegistryHost } from '../../src/acr/registry-host.ts';
-import { decodeRequest, RequestError } from '../../src/kubelet/request.ts';
+import { ProviderError } from '../../src/errors.ts';
+import { decodeRequest } from '../../src/kubelet/request.ts';
 import { withCloud } from '../helpers/cloud.ts';
 import { assertNoStackTrace, parseResponse } from '../helpers/run-provider.ts';
 
@@ -123,7 +124,7 @@ describe('stdin decoding under fuzzing', () => {
       assert.ok(r.image.length > 0);
       assert.match(r.apiVersion, /^credentialprovider\.kubelet\.k8s\.io\/v1(beta1|alpha1)?$/);
     } catch (error) {
-      assert.ok(error instanceof RequestError, `not a RequestError: ${String(error)}`);
+      assert.ok(error instanceof ProviderError && error.errorClass === 'input', `not an input error: ${String(error)}`);
       assert.doesNotMatch(error.message, /\n/);
       assert.ok(!error.message.includes(SECRET), 'a token is never echoed');
       assert.ok(error.message.length < 300);
@@ -154,9 +155,9 @@ describe('stdin decoding under fuzzing', () => {
     fc.assert(fc.property(doc, fc.boolean(), fc.constantFrom('', '\ufeff', ' \n'), (d, pretty, prefix) => decodeOnlyRequestError(prefix + JSON.stringify(d, null, pretty ? 2 : 0))), { numRuns: RUNS });
   });
 
-  it('oversized input is refused with RequestError', () => {
+  it('oversized input is refused as bad input', () => {
     decodeOnlyRequestError(`{"kind":"CredentialProviderRequest","apiVersion":"credentialprovider.kubelet.k8s.io/v1","image":"${'a'.repeat(300 * 1024)}"}`);
-    assert.throws(() => decodeRequest(' '.repeat(257 * 1024)), RequestError);
+    assert.throws(() => decodeRequest(' '.repeat(257 * 1024)), (e: unknown) => e instanceof ProviderError && e.errorClass === 'input');
   });
 });
 

@@ -7,7 +7,9 @@ import { parseGoDuration } from '../../src/kubelet/go-duration.ts';
 import { parseSchemelessUrl, urlsMatch } from '../../src/kubelet/match.ts';
 import { registryHostOf } from '../../src/kubelet/request.ts';
 import { classifyRegistryHost } from '../../src/acr/registry-host.ts';
-import { BUILTIN_MATCH_IMAGES } from '../../src/install/credential-config/entry.ts';
+import { builtinMatchImages } from '../../src/acr/host-forms.ts';
+
+const BUILTIN_MATCH_IMAGES = builtinMatchImages();
 
 const path = new URL('../../kubelet-config.example.yaml', import.meta.url);
 const text = readFileSync(path, 'utf8');

@@ -1,13 +1,9 @@
 // Our provider entry of the kubelet's CredentialProviderConfig.
+import { builtinMatchImages } from '../../acr/host-forms.ts';
 import type { ConfigFile } from '../../config/schema.ts';
-import { InstallError } from '../errors.ts';
+import { ProviderError } from '../../errors.ts';
 import { apiChoice, tokenAttributesSupport, type KubeletVersion } from '../kubelet/version.ts';
 import { PROVIDER_NAME } from '../paths.ts';
-
-// As in kubelet-config.example.yaml: every ACR host form, label counts matching exactly, each also
-// with ":443" (the kubelet matches ports exactly; the provider serves that spelling too).
-const BUILTIN_HOST_PATTERNS = ['registry*.*.aliyuncs.com', '*-registry.*.cr.aliyuncs.com', '*-registry-vpc.*.cr.aliyuncs.com', 'crpi-*.*.personal.cr.aliyuncs.com'];
-export const BUILTIN_MATCH_IMAGES = [...BUILTIN_HOST_PATTERNS, ...BUILTIN_HOST_PATTERNS.map((p) => `${p}:443`)];
 
 // A fallback only: the provider always sends its own cacheDuration.
 export const DEFAULT_CACHE_DURATION = '10m';
@@ -42,7 +38,7 @@ export function customDomains(config: ConfigFile): string[] {
 
 export function buildProviderEntry(options: EntryOptions): ProviderEntry {
   const { providerApiVersion } = apiChoice(options.version);
-  const matchImages = [...new Set([...BUILTIN_MATCH_IMAGES, ...customDomains(options.providerConfig)])];
+  const matchImages = [...new Set([...builtinMatchImages(), ...customDomains(options.providerConfig)])];
   const entry: ProviderEntry = {
     name: PROVIDER_NAME,
     matchImages,
@@ -60,7 +56,7 @@ export function buildProviderEntry(options: EntryOptions): ProviderEntry {
  */
 export function buildTokenAttributes(input: TokenAttributesInput, version: KubeletVersion): Record<string, unknown> {
   const support = tokenAttributesSupport(version);
-  if (support === 'none') throw new InstallError(`kubelet ${version.text} does not support service account tokens for credential providers (1.33 or later)`, { usage: true });
+  if (support === 'none') throw new ProviderError('config', `kubelet ${version.text} does not support service account tokens for credential providers (1.33 or later)`);
   const out: Record<string, unknown> = { serviceAccountTokenAudience: input.serviceAccountTokenAudience };
   if (support === 'with-cache-type') out['cacheType'] = input.cacheType ?? 'ServiceAccount';
   out['requireServiceAccount'] = input.requireServiceAccount;

@@ -3,7 +3,7 @@
 // replaced where it stands, and an entry that is already right leaves the file byte-identical.
 import { isDeepStrictEqual } from 'node:util';
 import { Document, isMap, isSeq, parse, parseDocument, type YAMLSeq } from 'yaml';
-import { InstallError } from '../errors.ts';
+import { ProviderError } from '../../errors.ts';
 import { PROVIDER_NAME } from '../paths.ts';
 import type { ProviderEntry } from './entry.ts';
 
@@ -16,7 +16,7 @@ export function parseConfigText(text: string, path: string): unknown {
   try {
     return isJsonText(text) ? JSON.parse(text.replace(/^\uFEFF/, '')) : parse(text, { uniqueKeys: true, prettyErrors: false });
   } catch (error) {
-    throw new InstallError(`cannot parse the kubelet credential provider config ${path}: ${(error as Error).message.split('\n')[0]}; fix or remove it, then re-run`);
+    throw new ProviderError('install', `cannot parse the kubelet credential provider config ${path}: ${(error as Error).message.split('\n')[0]}; fix or remove it, then re-run`);
   }
 }
 
@@ -31,7 +31,7 @@ export function renderNewConfig(entry: ProviderEntry, configApiVersion: string, 
 export function mergeEntry(text: string, entry: ProviderEntry, path: string): string {
   const current = parseConfigText(text, path);
   if (typeof current !== 'object' || current === null || Array.isArray(current)) {
-    throw new InstallError(`${path} is not a CredentialProviderConfig mapping; fix or remove it, then re-run`);
+    throw new ProviderError('install', `${path} is not a CredentialProviderConfig mapping; fix or remove it, then re-run`);
   }
   const providers = (current as Record<string, unknown>)['providers'];
   const list = Array.isArray(providers) ? providers : [];
@@ -52,8 +52,8 @@ function mergeJson(text: string, doc: Record<string, unknown>, entry: ProviderEn
 
 function mergeYaml(text: string, entry: ProviderEntry, path: string): string {
   const doc = parseDocument(text, { uniqueKeys: true });
-  if (doc.errors.length > 0) throw new InstallError(`cannot parse ${path}: ${doc.errors[0]?.message.split('\n')[0]}; fix or remove it, then re-run`);
-  if (!isMap(doc.contents)) throw new InstallError(`${path} is not a CredentialProviderConfig mapping; fix or remove it, then re-run`);
+  if (doc.errors.length > 0) throw new ProviderError('install', `cannot parse ${path}: ${doc.errors[0]?.message.split('\n')[0]}; fix or remove it, then re-run`);
+  if (!isMap(doc.contents)) throw new ProviderError('install', `${path} is not a CredentialProviderConfig mapping; fix or remove it, then re-run`);
   let seq = doc.get('providers', true);
   if (!isSeq(seq)) {
     seq = doc.createNode([]) as YAMLSeq;

@@ -3,7 +3,7 @@
 // afterwards is validated, including the plugin binaries it would look up.
 import type { FileChange } from '../changes.ts';
 import { bytes, fileChange, optionalBytes } from '../changes.ts';
-import { InstallError } from '../errors.ts';
+import { ProviderError } from '../../errors.ts';
 import type { HostFs } from '../host-fs.ts';
 import { apiChoice, supportsConfigDirectory } from '../kubelet/version.ts';
 import { DIRECTORY_CONFIG_FILE } from '../paths.ts';
@@ -30,7 +30,7 @@ export function planKubeletConfig(fs: HostFs, configPath: string, entry: Provide
 
 function planDirectory(fs: HostFs, dir: string, entry: ProviderEntry, ctx: ValidationContext): KubeletConfigPlan {
   if (!supportsConfigDirectory(ctx.version)) {
-    throw new InstallError(`the kubelet's --image-credential-provider-config ${dir} is a directory, which kubelet ${ctx.version.text} does not support (1.34+); point the flag at a file`, { usage: true });
+    throw new ProviderError('config', `the kubelet's --image-credential-provider-config ${dir} is a directory, which kubelet ${ctx.version.text} does not support (1.34+); point the flag at a file`);
   }
   const ours = `${dir}/${DIRECTORY_CONFIG_FILE}`;
   const before = fs.read(ours);
@@ -51,7 +51,7 @@ function planDirectory(fs: HostFs, dir: string, entry: ProviderEntry, ctx: Valid
 }
 
 function check(problems: string[], path: string): void {
-  if (problems.length > 0) throw new InstallError(`the kubelet would reject ${path}: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}; nothing was changed`);
+  if (problems.length > 0) throw new ProviderError('install', `the kubelet would reject ${path}: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}; nothing was changed`);
 }
 
 /** Provider names the kubelet will look up in the bin dir. */

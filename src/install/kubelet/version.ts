@@ -1,7 +1,7 @@
 // Which CredentialProviderConfig and exec-protocol versions a kubelet accepts (docs/reference/kubelet-protocol.md §3.1), and what
 // else its version changes: the feature gate before 1.24, tokenAttributes from 1.33, config
 // directories from 1.34.
-import { InstallError } from '../errors.ts';
+import { ProviderError } from '../../errors.ts';
 
 export interface KubeletVersion {
   major: number;
@@ -18,7 +18,7 @@ export interface ApiChoice {
 /** Finds "vMAJOR.MINOR.PATCH" in `kubelet --version`, `k3s --version` or a bare "1.30". */
 export function parseKubeletVersion(output: string): KubeletVersion {
   const m = /v?(\d+)\.(\d+)(?:\.\d+)?[^\s]*/.exec(output);
-  if (!m) throw new InstallError(`cannot read the kubelet version from ${JSON.stringify(output.trim().slice(0, 80))}; pass --kubelet-version (e.g. 1.30)`, { usage: true });
+  if (!m) throw new ProviderError('config', `cannot read the kubelet version from ${JSON.stringify(output.trim().slice(0, 80))}; pass --kubelet-version (e.g. 1.30)`);
   return { major: Number(m[1]), minor: Number(m[2]), text: m[0] };
 }
 
@@ -28,7 +28,7 @@ export function atLeast(v: KubeletVersion, minor: number): boolean {
 
 export function apiChoice(v: KubeletVersion): ApiChoice {
   if (!atLeast(v, 20)) {
-    throw new InstallError(`kubelet ${v.text} has no image credential provider support (it needs 1.20 or later); upgrade the node`, { usage: true });
+    throw new ProviderError('config', `kubelet ${v.text} has no image credential provider support (it needs 1.20 or later); upgrade the node`);
   }
   if (!atLeast(v, 24)) return { configApiVersion: 'kubelet.config.k8s.io/v1alpha1', providerApiVersion: 'credentialprovider.kubelet.k8s.io/v1alpha1', needsFeatureGate: true };
   if (!atLeast(v, 26)) return { configApiVersion: 'kubelet.config.k8s.io/v1beta1', providerApiVersion: 'credentialprovider.kubelet.k8s.io/v1beta1', needsFeatureGate: false };

@@ -33,7 +33,7 @@
 // imagePullSecrets), and the DaemonSet re-adds the flags the next time its pod starts. Uninstall
 // restores the file only if it still holds what we wrote; a file ACK rewrote is left alone.
 import type { HostFs } from '../host-fs.ts';
-import { InstallError } from '../errors.ts';
+import { ProviderError } from '../../errors.ts';
 import { execStartVariables } from '../systemd/unit.ts';
 import type { Layout } from './types.ts';
 import { KUBELET_UNIT, readKubeletService, systemdLayout } from './systemd.ts';
@@ -51,7 +51,7 @@ export function ackLayout(fs: HostFs, unit: string | undefined): Layout {
   const unitName = unit ?? KUBELET_UNIT;
   const model = readKubeletService(fs, unitName);
   const base = systemdLayout(fs, unitName, 'ack');
-  if (model === undefined || base === undefined) throw new InstallError(`ACK node without a ${unitName} ExecStart; pass --layout systemd and --kubelet-unit`, { usage: true });
+  if (model === undefined || base === undefined) throw new ProviderError('config', `ACK node without a ${unitName} ExecStart; pass --layout systemd and --kubelet-unit`);
   const loadsFile = model.envFiles.some((f) => f.path === ACK_ARGS_FILE);
   if (loadsFile && execStartVariables(model.execStart as string).includes(ACK_ARGS_VAR)) {
     return { ...base, flagTarget: { kind: 'env-file', path: ACK_ARGS_FILE, variable: ACK_ARGS_VAR } };

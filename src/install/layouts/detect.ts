@@ -2,7 +2,7 @@
 // that order (ACK nodes can also carry kubeadm files). Explicit paths and --kubelet-flags-file
 // override what the layout would choose.
 import type { HostFs } from '../host-fs.ts';
-import { InstallError } from '../errors.ts';
+import { ProviderError } from '../../errors.ts';
 import { DEFAULT_BIN_DIR, DEFAULT_KUBELET_CONFIG } from '../paths.ts';
 import { ACK_ARGS_VAR, ackLayout, isAck } from './ack.ts';
 import { k3sLayout, pickRancherUnit } from './k3s.ts';
@@ -43,7 +43,7 @@ function chooseLayout(fs: HostFs, options: DetectOptions): Layout {
   const systemd = systemdLayout(fs, unit);
   if (systemd !== undefined) return systemd;
   if (options.binDir !== undefined && options.kubeletConfigFile !== undefined) return manualLayout(unit);
-  throw new InstallError(UNRECOGNISED, { usage: true });
+  throw new ProviderError('config', UNRECOGNISED);
 }
 
 /** Paths given explicitly on a node we cannot read: no flag editing unless a file is named. */

@@ -5,7 +5,7 @@
 // then a restart of the k3s/rke2 service.
 import { parse } from 'yaml';
 import type { HostFs } from '../host-fs.ts';
-import { InstallError } from '../errors.ts';
+import { ProviderError } from '../../errors.ts';
 import { FLAG_BIN_DIR, FLAG_CONFIG, RANCHER_BIN_DIR, RANCHER_KUBELET_CONFIG } from '../paths.ts';
 import { findUnitFile, readService } from '../systemd/unit.ts';
 import type { Layout } from './types.ts';
@@ -27,12 +27,12 @@ export function pickRancherUnit(fs: HostFs, requested: string | undefined): stri
   if (units.length <= 1) return units[0];
   const on = units.filter((u) => enabled(fs, u));
   if (on.length === 1) return on[0];
-  throw new InstallError(`several k3s/rke2 services are installed (${units.join(', ')}); pass --kubelet-unit with the one this node runs`, { usage: true });
+  throw new ProviderError('config', `several k3s/rke2 services are installed (${units.join(', ')}); pass --kubelet-unit with the one this node runs`);
 }
 
 export function k3sLayout(fs: HostFs, requested: string | undefined): Layout {
   const unit = pickRancherUnit(fs, requested);
-  if (unit === undefined) throw new InstallError('no k3s, k3s-agent, rke2-server or rke2-agent service found; pass --kubelet-unit', { usage: true });
+  if (unit === undefined) throw new ProviderError('config', 'no k3s, k3s-agent, rke2-server or rke2-agent service found; pass --kubelet-unit');
   const model = readService(fs, unit);
   const argv = model ? kubeletArgv(fs, model) : [];
   const product = unit.startsWith('rke2') ? 'rke2' : 'k3s';

@@ -3,7 +3,7 @@
 // /etc/sysconfig/kubelet (RPM), whose KUBELET_EXTRA_ARGS is meant for the admin and wins
 // conflicts. Our flags go there; the file is created when the drop-in references a missing one.
 import type { HostFs } from '../host-fs.ts';
-import { InstallError } from '../errors.ts';
+import { ProviderError } from '../../errors.ts';
 import { execStartVariables } from '../systemd/unit.ts';
 import type { Layout } from './types.ts';
 import { KUBELET_UNIT, readKubeletService, systemdLayout } from './systemd.ts';
@@ -19,7 +19,7 @@ export function kubeadmLayout(fs: HostFs, unit: string | undefined): Layout {
   const unitName = unit ?? KUBELET_UNIT;
   const model = readKubeletService(fs, unitName);
   const base = systemdLayout(fs, unitName, 'kubeadm');
-  if (model === undefined || base === undefined) throw new InstallError(`kubeadm node without a ${unitName} ExecStart (10-kubeadm.conf); pass --layout systemd or --kubelet-flags-file`, { usage: true });
+  if (model === undefined || base === undefined) throw new ProviderError('config', `kubeadm node without a ${unitName} ExecStart (10-kubeadm.conf); pass --layout systemd or --kubelet-flags-file`);
   const referenced = model.envFiles.map((f) => f.path).filter((p) => EXTRA_ARGS_FILES.includes(p));
   const envFile = referenced[referenced.length - 1];
   if (envFile !== undefined && execStartVariables(model.execStart as string).includes('KUBELET_EXTRA_ARGS')) {

@@ -8,7 +8,7 @@
 //     resets ExecStart and repeats the effective one with our flags. A package update that
 //     changes the unit's ExecStart is then masked until uninstall removes the drop-in.
 import type { HostFs } from '../host-fs.ts';
-import { InstallError } from '../errors.ts';
+import { ProviderError } from '../../errors.ts';
 import { DEFAULT_BIN_DIR, DEFAULT_KUBELET_CONFIG, GENERIC_DROP_IN } from '../paths.ts';
 import { effectiveEnvironment, envFileSetting, execStartVariables, expandExecStart, readService, type ServiceModel } from '../systemd/unit.ts';
 import type { FlagTarget, Layout, LayoutName } from './types.ts';
@@ -54,6 +54,6 @@ export function systemdLayout(fs: HostFs, unit: string | undefined, name: Layout
 
 export function requireSystemdLayout(fs: HostFs, unit: string | undefined): Layout {
   const layout = systemdLayout(fs, unit);
-  if (layout === undefined) throw new InstallError(`no ${unit ?? KUBELET_UNIT} with an ExecStart found under /etc/systemd/system, /usr/lib/systemd/system or /lib/systemd/system; pass --kubelet-unit`, { usage: true });
+  if (layout === undefined) throw new ProviderError('config', `no ${unit ?? KUBELET_UNIT} with an ExecStart found under /etc/systemd/system, /usr/lib/systemd/system or /lib/systemd/system; pass --kubelet-unit`);
   return layout;
 }

@@ -1,5 +1,5 @@
 // CrOpenApiClient against the CR API emulator (real signatures, real HTTP on 127.0.0.1).
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { CrOpenApiClient } from '../../../src/acr/cr-openapi.ts';
@@ -8,30 +8,29 @@ import { ProviderError } from '../../../src/errors.ts';
 import { createCloudCredential, type CloudCredential } from '../../../src/identity/credentials.ts';
 import { MetadataClient } from '../../../src/identity/imds-client.ts';
 import { Deadline } from '../../../src/resilience/deadline.ts';
-import { roleIdentity, startEmulators, type Emulators, type FaultSpec } from '../../emulators/index.ts';
+import { roleIdentity, type FaultSpec } from '../../emulators/index.ts';
+import { sharedEmulators } from '../../helpers/shared-emulators.ts';
 import { providerError } from '../../helpers/provider-error.ts';
 
 const REGION = 'cn-hangzhou';
 const STATIC_ID = 'LTAI5tStaticTestKey01';
 const STATIC_SECRET = 'static-secret-0123456789abcdef';
 
-let e: Emulators;
 let instanceId: string;
-before(async () => {
-  e = await startEmulators({ regions: [REGION, 'cn-beijing'] });
-  e.state.addAccessKey(STATIC_ID, STATIC_SECRET, 'user/ci');
-  instanceId = e.state.addInstance({ regionId: REGION, instanceName: 'prod', userDomains: ['reg.example.com'] }).instanceId;
-});
-after(async () => {
-  await e.close();
-});
-beforeEach(() => {
-  e.resetCalls();
-  e.state.faults.clear();
-  e.state.allowAction('user/ci');
-  e.state.allowAction(roleIdentity('acr-node-role'));
-  e.state.instanceNotFoundStatus = 200;
-});
+const e = sharedEmulators(
+  { regions: [REGION, 'cn-beijing'] },
+  {
+    prepare(e) {
+      e.state.addAccessKey(STATIC_ID, STATIC_SECRET, 'user/ci');
+      instanceId = e.state.addInstance({ regionId: REGION, instanceName: 'prod', userDomains: ['reg.example.com'] }).instanceId;
+    },
+    reset(e) {
+      e.state.allowAction('user/ci');
+      e.state.allowAction(roleIdentity('acr-node-role'));
+      e.state.instanceNotFoundStatus = 200;
+    },
+  },
+);
 
 type Identity = 'static' | 'sts';
 

@@ -1,6 +1,6 @@
 // Instance resolution against the CR emulator through the real CrOpenApiClient, with the real
 // on-disk cache in a temp directory.
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,41 +13,36 @@ import { openCacheStore, type CacheStore } from '../../../src/cache/store.ts';
 import { ProviderError } from '../../../src/errors.ts';
 import { createCloudCredential } from '../../../src/identity/credentials.ts';
 import { Deadline } from '../../../src/resilience/deadline.ts';
-import { startEmulators, type Emulators } from '../../emulators/index.ts';
+import { sharedEmulators } from '../../helpers/shared-emulators.ts';
 
 const REGION = 'cn-beijing';
 const KEY_ID = 'LTAI5tResolverKey0001';
 const KEY_SECRET = 'resolver-secret-0123456789';
 
-let e: Emulators;
-let root: string;
 let target: string; // id of the instance named exactly "prod"
 let prefixed: string; // id of "prod-backup", which the fuzzy InstanceName filter also matches
 let domainInstance: string;
-before(async () => {
-  e = await startEmulators({ regions: [REGION, 'cn-hangzhou'] });
-  e.state.addAccessKey(KEY_ID, KEY_SECRET, 'user/resolver');
-  root = mkdtempSync(join(tmpdir(), 'acr-resolver-'));
-  // 40 instances: two ListInstance pages of 30. The prefix-named one comes first, the wanted one
-  // and the custom-domain one land on page two.
-  prefixed = e.state.addInstance({ regionId: REGION, instanceName: 'prod-backup' }).instanceId;
-  e.state.addInstance({ regionId: REGION, instanceName: 'xprod' });
-  for (let i = 0; i < 33; i++) e.state.addInstance({ regionId: REGION, instanceName: `filler-${i}` });
-  target = e.state.addInstance({ regionId: REGION, instanceName: 'prod' }).instanceId;
-  domainInstance = e.state.addInstance({ regionId: REGION, instanceName: 'custom', userDomains: ['Images.Example.COM'] }).instanceId;
-  for (let i = 0; i < 3; i++) e.state.addInstance({ regionId: REGION, instanceName: `tail-${i}` });
-  // Same name in another region must not be picked up.
-  e.state.addInstance({ regionId: 'cn-hangzhou', instanceName: 'elsewhere' });
-  assert.equal(e.state.instances(REGION).length, 40);
-});
-after(async () => {
-  await e.close();
-  rmSync(root, { recursive: true, force: true });
-});
-beforeEach(() => {
-  e.resetCalls();
-  e.state.faults.clear();
-});
+const root = mkdtempSync(join(tmpdir(), 'acr-resolver-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+const e = sharedEmulators(
+  { regions: [REGION, 'cn-hangzhou'] },
+  {
+    prepare(e) {
+      e.state.addAccessKey(KEY_ID, KEY_SECRET, 'user/resolver');
+      // 40 instances: two ListInstance pages of 30. The prefix-named one comes first, the wanted one
+      // and the custom-domain one land on page two.
+      prefixed = e.state.addInstance({ regionId: REGION, instanceName: 'prod-backup' }).instanceId;
+      e.state.addInstance({ regionId: REGION, instanceName: 'xprod' });
+      for (let i = 0; i < 33; i++) e.state.addInstance({ regionId: REGION, instanceName: `filler-${i}` });
+      target = e.state.addInstance({ regionId: REGION, instanceName: 'prod' }).instanceId;
+      domainInstance = e.state.addInstance({ regionId: REGION, instanceName: 'custom', userDomains: ['Images.Example.COM'] }).instanceId;
+      for (let i = 0; i < 3; i++) e.state.addInstance({ regionId: REGION, instanceName: `tail-${i}` });
+      // Same name in another region must not be picked up.
+      e.state.addInstance({ regionId: 'cn-hangzhou', instanceName: 'elsewhere' });
+      assert.equal(e.state.instances(REGION).length, 40);
+    },
+  },
+);
 
 let n = 0;
 function scope(withCache = true, identityId = 'ak-test'): ResolverScope & { ignored: string[] } {

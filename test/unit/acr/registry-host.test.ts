@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { classifyRegistryHost, isValidRegionId } from '../../../src/acr/registry-host.ts';
+import { classifyRegistryHost } from '../../../src/acr/registry-host.ts';
+import { isValidRegionId } from '../../../src/region-id.ts';
 import type { RegistryTarget } from '../../../src/acr/registry-host.ts';
 
 // Distributes over the union so each variant keeps its own fields.

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, readConfigFile } from '../../../src/config/load.ts';
 import { ProviderError } from '../../../src/errors.ts';
+import { FULL_CONFIG, FULL_CONFIG_YAML } from './fixtures.ts';
 
 let dir: string;
 before(() => {
@@ -34,42 +35,13 @@ async function rejection(promise: Promise<unknown>): Promise<ProviderError> {
   assert.fail('expected a rejection');
 }
 
-const YAML_DOC = `# provider config
-cacheDir: /var/lib/acr-test
-expiringThreshold: 10m
-timeout: 20s
-logLevel: info
-metadata:
-  endpoint: http://127.0.0.1:8080
-  roleName: node-role
-  disableIMDSv1: true
-cr:
-  network: vpc
-  endpoint:
-    cn-hangzhou: http://127.0.0.1:9000
-registries:
-  - domains: [reg.example.com, "reg.example.com:5000"]
-    instanceId: cri-abc123
-    regionId: cn-shanghai
-`;
-
-const EXPECTED = {
-  cacheDir: '/var/lib/acr-test',
-  expiringThreshold: '10m',
-  timeout: '20s',
-  logLevel: 'info',
-  metadata: { endpoint: 'http://127.0.0.1:8080', roleName: 'node-role', disableIMDSv1: true },
-  cr: { network: 'vpc', endpoint: { 'cn-hangzhou': 'http://127.0.0.1:9000' } },
-  registries: [{ domains: ['reg.example.com', 'reg.example.com:5000'], instanceId: 'cri-abc123', regionId: 'cn-shanghai' }],
-};
-
 describe('readConfigFile: valid files', () => {
   it('loads YAML', async () => {
-    assert.deepEqual(await readConfigFile(file(YAML_DOC)), EXPECTED);
+    assert.deepEqual(await readConfigFile(file(FULL_CONFIG_YAML)), FULL_CONFIG);
   });
 
   it('loads JSON (as the installer writes it)', async () => {
-    assert.deepEqual(await readConfigFile(file(JSON.stringify(EXPECTED, null, 2), 'json')), EXPECTED);
+    assert.deepEqual(await readConfigFile(file(JSON.stringify(FULL_CONFIG, null, 2), 'json')), FULL_CONFIG);
   });
 
   it('loads JSON with a UTF-8 BOM and leading whitespace', async () => {
@@ -86,7 +58,7 @@ describe('readConfigFile: valid files', () => {
   });
 
   it('loadConfig resolves the file with flags over it', async () => {
-    const path = file(YAML_DOC);
+    const path = file(FULL_CONFIG_YAML);
     const c = await loadConfig({ config: path, timeout: '5s' }, {});
     assert.equal(c.configFile, path);
     assert.equal(c.timeoutMs, 5000);

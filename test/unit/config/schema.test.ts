@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { isGoDuration, isHttpUrl, validateConfigFile } from '../../../src/config/schema.ts';
+import { FULL_CONFIG } from './fixtures.ts';
 
 function problemOf(input: unknown): string {
   const result = validateConfigFile(input);
@@ -8,21 +9,11 @@ function problemOf(input: unknown): string {
   return (result as { ok: false; problem: string }).problem;
 }
 
-const FULL = {
-  cacheDir: '/var/cache/acr',
-  expiringThreshold: '10m',
-  timeout: '20s',
-  logLevel: 'debug',
-  metadata: { endpoint: 'http://127.0.0.1:8080', roleName: 'node-role', disableIMDSv1: true },
-  cr: { network: 'vpc', endpoint: { 'cn-hangzhou': 'http://127.0.0.1:9000' }, tokenExpiresInHours: 6 },
-  registries: [{ domains: ['reg.example.com', 'reg.example.com:5000'], instanceId: 'cri-abc123', regionId: 'cn-shanghai-finance-1' }],
-};
-
 describe('validateConfigFile: accepted documents', () => {
   it('accepts every documented key and returns them unchanged', () => {
-    const result = validateConfigFile(FULL);
+    const result = validateConfigFile(FULL_CONFIG);
     assert.equal(result.ok, true);
-    assert.deepEqual((result as { config: unknown }).config, FULL);
+    assert.deepEqual((result as { config: unknown }).config, FULL_CONFIG);
   });
 
   const rows: Array<[string, unknown]> = [

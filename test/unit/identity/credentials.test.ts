@@ -1,28 +1,18 @@
 // createCloudCredential: the credential object every API client uses, read back through
 // @alicloud/credentials' own getCredential(). The ECS source talks to the IMDS emulator.
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ProviderError } from '../../../src/errors.ts';
 import { createCloudCredential } from '../../../src/identity/credentials.ts';
 import { MetadataClient } from '../../../src/identity/imds-client.ts';
 import { redact } from '../../../src/log/logger.ts';
 import { Deadline } from '../../../src/resilience/deadline.ts';
-import { roleIdentity, startEmulators, type Emulators } from '../../emulators/index.ts';
+import { roleIdentity } from '../../emulators/index.ts';
+import { sharedEmulators } from '../../helpers/shared-emulators.ts';
 
 const ROLE_PATH = '/latest/meta-data/ram/security-credentials/';
 
-let e: Emulators;
-before(async () => {
-  e = await startEmulators();
-});
-after(async () => {
-  await e.close();
-});
-beforeEach(() => {
-  e.resetCalls();
-  e.state.faults.clear();
-  e.imds.setRole('acr-node-role');
-});
+const e = sharedEmulators({}, { reset: (e) => e.imds.setRole('acr-node-role') });
 
 function metadataFactory() {
   let created = 0;

@@ -1,30 +1,27 @@
 // MetadataClient against the IMDS emulator: real HTTP on 127.0.0.1.
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { ProviderError } from '../../../src/errors.ts';
 import { MetadataClient } from '../../../src/identity/imds-client.ts';
 import { Deadline } from '../../../src/resilience/deadline.ts';
-import { roleIdentity, startEmulators, type Emulators } from '../../emulators/index.ts';
+import { roleIdentity, type Emulators } from '../../emulators/index.ts';
+import { sharedEmulators } from '../../helpers/shared-emulators.ts';
 import { providerError } from '../../helpers/provider-error.ts';
 
 const TOKEN_PATH = '/latest/api/token';
 const ROLE_PATH = '/latest/meta-data/ram/security-credentials/';
 const CREDS_PATH = `${ROLE_PATH}acr-node-role`;
 
-let e: Emulators;
-before(async () => {
-  e = await startEmulators({ nodeRegion: 'cn-shanghai' });
-});
-after(async () => {
-  await e.close();
-});
-beforeEach(() => {
-  e.resetCalls();
-  e.state.faults.clear();
-  e.imds.setMode('optional');
-  e.imds.setRole('acr-node-role');
-});
+const e = sharedEmulators(
+  { nodeRegion: 'cn-shanghai' },
+  {
+    reset(e) {
+      e.imds.setMode('optional');
+      e.imds.setRole('acr-node-role');
+    },
+  },
+);
 
 function client(options: { disableIMDSv1?: boolean; allowV1OnTokenFailure?: boolean; endpoint?: string; budgetMs?: number } = {}) {
   const retries: string[] = [];

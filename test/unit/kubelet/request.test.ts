@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeRequest, MAX_REQUEST_BYTES, registryHostOf, RequestError } from '../../../src/kubelet/request.ts';
+import { ProviderError } from '../../../src/errors.ts';
+import { decodeRequest, MAX_REQUEST_BYTES, registryHostOf } from '../../../src/kubelet/request.ts';
 import type { CredentialProviderRequest } from '../../../src/kubelet/api.ts';
 
 const SECRET = 'eyJSECRET.TOKEN.VALUE';
@@ -120,8 +121,8 @@ describe('decodeRequest: rejected input', () => {
       assert.throws(
         () => decodeRequest(raw),
         (err: unknown) => {
-          assert.ok(err instanceof RequestError, 'is a RequestError');
-          assert.equal(err.name, 'RequestError');
+          assert.ok(err instanceof ProviderError, 'is a ProviderError');
+          assert.equal(err.errorClass, 'input');
           assert.match(err.message, message);
           assert.ok(!err.message.includes('\n'), 'one line');
           assert.ok(!err.message.includes(SECRET), 'does not echo the token');

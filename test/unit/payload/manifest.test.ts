@@ -3,7 +3,7 @@
 // names it.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PayloadError } from '../../../src/payload/errors.ts';
+import { ProviderError } from '../../../src/errors.ts';
 import { encodeManifest, MANIFEST_FORMAT, parseManifest, payloadId, type PayloadManifest } from '../../../src/payload/manifest.ts';
 
 const hash = (c: string): string => c.repeat(64);
@@ -58,7 +58,7 @@ describe('payload manifest', () => {
     it(`refuses ${what}`, () => {
       const mutated = mutate(structuredClone(valid()));
       const text = typeof mutated === 'string' ? mutated : JSON.stringify(mutated);
-      assert.throws(() => parseManifest(text), (e: unknown) => e instanceof PayloadError && message.test(e.message) && !e.message.includes('\n'));
+      assert.throws(() => parseManifest(text), (e: unknown) => e instanceof ProviderError && message.test(e.message) && !e.message.includes('\n'));
     });
   }
 

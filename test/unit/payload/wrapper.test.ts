@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { PayloadError } from '../../../src/payload/errors.ts';
+import { ProviderError } from '../../../src/errors.ts';
 import { renderWrapper } from '../../../src/payload/wrapper.ts';
 
 const LOADER = 'ld-linux-fake.so.1';
@@ -97,7 +97,7 @@ describe('renderWrapper: refuses what the kubelet could not run', () => {
   ];
   for (const [what, dir, loader, message] of cases) {
     it(what, () => {
-      assert.throws(() => renderWrapper(dir, loader), (e: unknown) => e instanceof PayloadError && message.test(e.message));
+      assert.throws(() => renderWrapper(dir, loader), (e: unknown) => e instanceof ProviderError && message.test(e.message));
     });
   }
 });
