@@ -147,7 +147,8 @@ describe('amd64: what changes when the provider starts through its loader', { sk
       const loader = tree.at(`${tree.installDir}/lib/${tree.manifest.loader}`);
       for (let i = 0; i < 2400 && provider === undefined; i++) {
         const pid = Number(readFileSync(`/proc/${run.pid}/task/${run.pid}/children`, 'utf8').trim().split(/\s+/)[0]);
-        if (pid > 0 && readlinkSync(`/proc/${pid}/exe`) === loader) provider = pid;
+        // exe changes early in execve, the command line only once the new stack is set up.
+        if (pid > 0 && readlinkSync(`/proc/${pid}/exe`) === loader && readFileSync(`/proc/${pid}/cmdline`, 'utf8') !== '') provider = pid;
         else await sleep(25);
       }
       assert.ok(provider, 'the chroot child became the loader: sh exec-ed it, no shell is left in between');

@@ -120,8 +120,9 @@ describe('answerFromCache across processes', () => {
 
   it(`${N} processes, one key: exactly one refresh, everyone gets its token`, { timeout: 60_000 }, async () => {
     const s = scenario();
-    const startAt = String(Date.now() + 1500);
-    const runs = Array.from({ length: N }, () => runFixture('flight-worker.ts', [s.lock, s.value, s.counter, '300', startAt, '30000']));
+    const runs = Array.from({ length: N }, () => runFixture('flight-worker.ts', [s.lock, s.value, s.counter, '1000', 'stdin', '30000']));
+    for (const r of runs) await r.waitForLine(/^ready$/, 50_000);
+    for (const r of runs) r.child.stdin?.write('go\n');
     const results = (await Promise.all(runs.map((r) => r.finished))).map((f) => {
       assert.equal(f.code, 0, f.stderr);
       return lastJson<WorkerResult>(f);
@@ -129,7 +130,10 @@ describe('answerFromCache across processes', () => {
     const refreshers = counterLines(s.counter);
     assert.equal(refreshers.length, 1, `refreshes by ${refreshers.join(', ')}`);
     assert.deepEqual([...new Set(results.map((r) => r.username))], [`user-from-${refreshers[0]}`]);
-    assert.deepEqual(results.map((r) => r.outcome).sort(), ['refreshed', ...Array<string>(N - 1).fill('shared')].sort());
+    const outcomes = results.map((r) => r.outcome);
+    assert.equal(outcomes.filter((o) => o === 'refreshed').length, 1, outcomes.join(', '));
+    // The others waited for it ("shared"); one descheduled past the refresh on a loaded machine finds it done ("hit").
+    assert.ok(outcomes.every((o) => ['refreshed', 'shared', 'hit'].includes(o)) && outcomes.includes('shared'), outcomes.join(', '));
     assert.equal(results.find((r) => r.outcome === 'refreshed')?.pid, Number(refreshers[0]));
     for (const r of results) assert.deepEqual(r.warnings, []);
   });
