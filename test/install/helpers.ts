@@ -3,12 +3,14 @@
 // bytes, link targets) to prove byte-identical restores, and a HostSystem for in-process tests
 // that scripts systemctl and healthz and runs the installed provider with chroot into the tree
 // (black-box tests use fake-node.ts instead).
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ProviderError } from '../../src/errors.ts';
 import { HostFs } from '../../src/install/host-fs.ts';
 import type { HostSystem, PluginRun } from '../../src/install/host-system.ts';
 import type { RunContext } from '../../src/install/install.ts';
@@ -317,4 +319,17 @@ ExecStart=/usr/local/bin/kubelet \\
 Restart=on-failure
 `,
   };
+}
+
+/** The installer's failure: a ProviderError whose message matches and is one line (as the CLI prints it). */
+export async function rejects(promise: Promise<unknown>, pattern: RegExp): Promise<ProviderError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof ProviderError, String(error));
+    assert.match(error.message, pattern);
+    assert.ok(!error.message.includes('\n'), 'one line');
+    return error;
+  }
+  assert.fail('expected a rejection');
 }

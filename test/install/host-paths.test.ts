@@ -8,29 +8,16 @@ import { spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readdirSync, renameSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
-import { ProviderError } from '../../src/errors.ts';
 import { HostFs } from '../../src/install/host-fs.ts';
 import { runInstall } from '../../src/install/install.ts';
 import { runUninstall } from '../../src/install/uninstall.ts';
-import { BUNDLE, cleanup, context,  fakeState, inputs, k3sNode, kubeadmDebian, makeHost, modeOf, readHost, snapshot, tempDir } from './helpers.ts';
+import { BUNDLE, cleanup, context, fakeState, inputs, k3sNode, kubeadmDebian, makeHost, modeOf, readHost, rejects, snapshot, tempDir } from './helpers.ts';
 import { fakePayload } from './fake-payload.ts';
 import { FakeNode } from './fake-node.ts';
 
 after(cleanup);
 
 const OURS = 'aliyun-acr-credential-provider';
-
-async function rejects(promise: Promise<unknown>, pattern: RegExp): Promise<ProviderError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof ProviderError, String(error));
-    assert.match(error.message, pattern);
-    assert.ok(!error.message.includes('\n'));
-    return error;
-  }
-  assert.fail('expected a rejection');
-}
 
 describe('HostFs resolves like a chroot', () => {
   const root = makeHost({

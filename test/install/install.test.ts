@@ -2,15 +2,11 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from 'yaml';
-import { ProviderError } from '../../src/errors.ts';
 import { runInstall } from '../../src/install/install.ts';
 import { planInstall } from '../../src/install/plan.ts';
 import { runUninstall } from '../../src/install/uninstall.ts';
 import { HostFs } from '../../src/install/host-fs.ts';
-import {
-  ackNode, cleanup, context, type FakeHost,  fakeState, inputs, k3sNode, kubeadmDebian, kubeadmRpm, makeHost, modeOf, readHost, readState, snapshot,
-  systemdNoVar, systemdWithVar, writeFile, writeTree,
-} from './helpers.ts';
+import { ackNode, cleanup, context, fakeState, inputs, k3sNode, kubeadmDebian, kubeadmRpm, makeHost, modeOf, readHost, readState, rejects, snapshot, systemdNoVar, systemdWithVar, writeFile, writeTree, type FakeHost } from './helpers.ts';
 import { fakePayload } from './fake-payload.ts';
 
 after(cleanup);
@@ -23,18 +19,6 @@ async function install(root: string, state: FakeHost, extra: Parameters<typeof i
   const c = context(root, state);
   await runInstall(c.ctx, inputs(binary, extra));
   return c;
-}
-
-async function rejects(promise: Promise<unknown>, pattern: RegExp): Promise<ProviderError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof ProviderError, String(error));
-    assert.match(error.message, pattern);
-    assert.ok(!error.message.includes('\n'), 'one line');
-    return error;
-  }
-  assert.fail('expected a rejection');
 }
 
 describe('install on kubeadm nodes', () => {

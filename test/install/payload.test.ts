@@ -6,12 +6,11 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, chownSync, existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ProviderError } from '../../src/errors.ts';
 import { runInstall } from '../../src/install/install.ts';
 import { runUninstall } from '../../src/install/uninstall.ts';
 import { payloadId } from '../../src/payload/manifest.ts';
 import { renderWrapper } from '../../src/payload/wrapper.ts';
-import { cleanup, context, fakeState, inputs, kubeadmDebian, makeHost, readState, runInChroot, snapshot, writeFile, type FakeHost } from './helpers.ts';
+import { cleanup, context, fakeState, inputs, kubeadmDebian, makeHost, readState, rejects, runInChroot, snapshot, writeFile, type FakeHost } from './helpers.ts';
 import { fakePayload, MACHINE_ARCH, manifestOf } from './fake-payload.ts';
 
 after(cleanup);
@@ -27,18 +26,6 @@ async function install(root: string, payload: string, state: FakeHost = fakeStat
   const c = context(root, state);
   await runInstall(c.ctx, inputs(payload, extra));
   return c;
-}
-
-async function rejects(promise: Promise<unknown>, pattern: RegExp): Promise<ProviderError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof ProviderError, String(error));
-    assert.match(error.message, pattern);
-    assert.ok(!error.message.includes('\n'), 'one line');
-    return error;
-  }
-  assert.fail('expected a rejection');
 }
 
 const dirOf = (payload: string) => `${BASE}/${payloadId(manifestOf(payload))}`;

@@ -7,10 +7,9 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { ProviderError } from '../../src/errors.ts';
 import { runInstall } from '../../src/install/install.ts';
 import { runUninstall } from '../../src/install/uninstall.ts';
-import { ackNode, cleanup, context,  fakeState, inputs, k3sNode, kubeadmDebian, makeHost, readHost, readState, snapshot, writeTree, type FakeHost, ACK_ARGS } from './helpers.ts';
+import { ACK_ARGS, ackNode, cleanup, context, fakeState, inputs, k3sNode, kubeadmDebian, makeHost, readHost, readState, rejects, snapshot, writeTree, type FakeHost } from './helpers.ts';
 import { fakePayload } from './fake-payload.ts';
 
 after(cleanup);
@@ -32,17 +31,6 @@ async function uninstall(root: string, host: FakeHost) {
   const c = context(root, host);
   await runUninstall(c.ctx);
   return c;
-}
-
-async function rejects(promise: Promise<unknown>, pattern: RegExp): Promise<ProviderError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof ProviderError, String(error));
-    assert.match(error.message, pattern);
-    return error;
-  }
-  assert.fail('expected a rejection');
 }
 
 /**
