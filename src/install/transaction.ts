@@ -109,9 +109,13 @@ export async function runTransaction(ctx: TxContext, tx: Transaction): Promise<v
       throw new ProviderError('install', `writing the ${tx.operation} failed (${describeError(error)}); nothing was changed`);
     }
     if (journal.restart === null) return await commit(fs, journal);
-    journal.phase = 'restarting';
-    await writeJournal(fs, journal);
-    await watched(ctx, journal, () => settle(ctx, journal));
+    // Armed before the phase moves on: a run killed in between leaves an 'applying' journal,
+    // which the timer's recover rolls back as the next run would (the kubelet never loaded it).
+    await watched(ctx, journal, async () => {
+      journal.phase = 'restarting';
+      await writeJournal(fs, journal);
+      await settle(ctx, journal);
+    });
   } finally {
     ctx.signal?.removeEventListener('abort', onTerm);
   }

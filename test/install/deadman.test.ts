@@ -81,6 +81,30 @@ describe('dead-man switch: a SIGKILLed installer is finished by a host timer', (
     }
   });
 
+  it('install SIGKILLed just after arming, before its journal reached the restart: the timer puts the files back, no restart', async () => {
+    const node = await FakeNode.start();
+    try {
+      const root = makeHost(kubeadmDebian());
+      const original = snapshot(root);
+      node.kubeletReads(root, KUBELET_READS);
+      node.block('arm');
+      const first = startCli(node, installArgs(root, node));
+      await until(() => node.blocked('arm'), 'the installer arming its timer');
+      first.child.kill('SIGKILL');
+      assert.equal((await first.exited).signal, 'SIGKILL');
+      node.release('arm'); // systemd-run had been asked: the timer exists
+      await until(() => node.timerArmed(), 'the timer armed');
+      const recover = await runCli(node, timerCommand(node, root));
+      const detail = `recover (exit ${recover.code}):\n${recover.stderr}`;
+      assert.equal(recover.code, 0, detail);
+      assert.match(recover.stderr, /recover: found an unfinished install stopped at "applying"/, detail);
+      assert.deepEqual(snapshot(root), original, `byte-identical to before the install\n${detail}`);
+      assert.ok(!node.calls().some((c) => c.startsWith('systemctl restart')), `the kubelet was never restarted: ${node.calls().join(' | ')}`);
+    } finally {
+      await node.close();
+    }
+  });
+
   it('uninstall SIGKILLed during the health wait with a kubelet that cannot start without the provider: the timer puts it back', async () => {
     const node = await FakeNode.start();
     try {
