@@ -12,11 +12,9 @@ import { recoverJournal } from './transaction.ts';
 
 export async function runRecover(ctx: RunContext): Promise<void> {
   const { fs } = ctx;
-  if (readJournal(fs) === undefined) return ctx.log('info', `recover: no unfinished install or uninstall on this node (${JOURNAL_FILE} is absent): nothing to do`);
-  if (ctx.dryRun) {
-    const j = readJournal(fs);
-    return await ctx.out(j ? `an unfinished ${j.operation} stopped at "${j.phase}": recover would finish or roll it back\n` : 'nothing to do\n');
-  }
+  const left = readJournal(fs);
+  if (left === undefined) return ctx.log('info', `recover: no unfinished install or uninstall on this node (${JOURNAL_FILE} is absent): nothing to do`);
+  if (ctx.dryRun) return await ctx.out(`an unfinished ${left.operation} stopped at "${left.phase}": recover would finish or roll it back\n`);
   // Longer than an installer's own wait: the holder may be in its last restart and health wait.
   const release = await takeLock(fs, 2 * lockWaitMs(ctx), (line) => ctx.log('info', line), ctx.signal);
   const createdDirs: string[] = [];
@@ -30,7 +28,9 @@ export async function runRecover(ctx: RunContext): Promise<void> {
     } catch (error) {
       throw new ProviderError('install', `recover: ${found}: ${describeError(error)}`);
     }
-    ctx.log('info', `recover: ${found}: finished it${journal.restart ? `, ${journal.restart.unit} healthy` : ''}`);
+    // Only a journal past its writes had a restart and a health check to finish.
+    const outcome = journal.phase === 'applying' ? 'put the previous files back (the kubelet never ran with them)' : `finished it${journal.restart ? `, ${journal.restart.unit} healthy` : ''}`;
+    ctx.log('info', `recover: ${found}: ${outcome}`);
   } finally {
     release();
     tidy(fs, createdDirs);

@@ -186,6 +186,7 @@ async function main(): Promise<void> {
   } finally {
     await e.close();
     rmSync(dir, { recursive: true, force: true });
+    if (fifoDir) rmSync(fifoDir, { recursive: true, force: true }); // the pool's unused FIFOs
   }
   writeFileSync(values.out!, `${JSON.stringify(result, null, 2)}\n`);
   printTable(result);

@@ -97,7 +97,7 @@ describe('dead-man switch: a SIGKILLed installer is finished by a host timer', (
       const recover = await runCli(node, timerCommand(node, root));
       const detail = `recover (exit ${recover.code}):\n${recover.stderr}`;
       assert.equal(recover.code, 0, detail);
-      assert.match(recover.stderr, /recover: found an unfinished install stopped at "applying"/, detail);
+      assert.match(recover.stderr, /recover: found an unfinished install stopped at "applying": put the previous files back/, detail);
       assert.deepEqual(snapshot(root), original, `byte-identical to before the install\n${detail}`);
       assert.ok(!node.calls().some((c) => c.startsWith('systemctl restart')), `the kubelet was never restarted: ${node.calls().join(' | ')}`);
     } finally {
